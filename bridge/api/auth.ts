@@ -1,0 +1,51 @@
+// API authentication: `Authorization: Bearer <token>`, or `access_token` in the query or a
+// form body (Particle's clients and curl use both). Tokens are looked up by hash.
+
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { hashSecret } from '../ids.ts';
+import type { ApiTokenRecord, Store, TokenScope } from '../store/index.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The API token that authenticated this request. */
+    token?: ApiTokenRecord;
+  }
+  interface FastifyContextConfig {
+    /** The scope a route needs; default `read` for GET, `admin` otherwise; `public` for none. */
+    scope?: TokenScope | 'public';
+  }
+}
+
+/** The token a request carries, wherever Particle's clients put it. */
+export function presentedToken(req: FastifyRequest): string | undefined {
+  const header = req.headers.authorization;
+  if (header) {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    return m?.[1];
+  }
+  const query = req.query as Record<string, unknown> | undefined;
+  if (typeof query?.access_token === 'string') return query.access_token;
+  const body = req.body as Record<string, unknown> | undefined;
+  if (body && typeof body === 'object' && typeof body.access_token === 'string') return body.access_token;
+  return undefined;
+}
+
+/** Particle's 401 body. */
+export function invalidToken(reply: FastifyReply, description = 'The access token provided is invalid.') {
+  return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'invalid_token', error_description: description });
+}
+
+export function authHook(store: Store) {
+  return async function authenticate(req: FastifyRequest, reply: FastifyReply) {
+    const needed = req.routeOptions.config.scope ?? (req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'admin');
+    if (needed === 'public') return;
+    const secret = presentedToken(req);
+    if (!secret) return invalidToken(reply, 'The access token was not found.');
+    const token = await store.tokens.findByHash(hashSecret(secret));
+    if (!token) return invalidToken(reply);
+    if (needed === 'admin' && token.scope !== 'admin') {
+      return reply.code(403).send({ ok: false, error: 'This token is read-only.', code: 'FORBIDDEN' });
+    }
+    req.token = token;
+  };
+}

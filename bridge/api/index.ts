@@ -1,0 +1,54 @@
+// The HTTP API (fastify): Particle-compatible routes plus Hookwire's own. One file per
+// route group under routes/, each given the same ApiContext.
+
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Broker } from '../broker/index.ts';
+import type { EventBus } from '../events/index.ts';
+import type { Logger } from '../log.ts';
+import type { Store } from '../store/index.ts';
+import { authHook } from './auth.ts';
+import type { ApiContext } from './context.ts';
+import { errorHandler, sendError } from './errors.ts';
+import devices from './routes/devices.ts';
+import health from './routes/health.ts';
+
+export interface ApiOptions {
+  store: Store;
+  bus: EventBus;
+  broker: Broker;
+  logger: Logger;
+  version: string;
+  /** Largest request body, bytes; bigger ones get 413. */
+  maxBodyBytes: number;
+}
+
+const routes = [health, devices];
+
+export function createApi(options: ApiOptions): FastifyInstance {
+  const log = options.logger.child({ component: 'api' });
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    // Request lines would carry `?access_token=`; we log our own, without the query.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.maxBodyBytes,
+    forceCloseConnections: true,
+  });
+  // Particle's clients send forms as often as JSON.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+  app.addHook('onRequest', async (req) => {
+    (req as { startedAt?: number }).startedAt = performance.now();
+  });
+  app.addHook('preHandler', authHook(options.store));
+  app.addHook('onResponse', async (req, reply) => {
+    const ms = performance.now() - ((req as { startedAt?: number }).startedAt ?? 0);
+    log.debug({ method: req.method, path: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+  });
+  app.setErrorHandler(errorHandler(log));
+  app.setNotFoundHandler((req, reply) => sendError(reply, 404, 'NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`));
+
+  const ctx: ApiContext = { app, store: options.store, bus: options.bus, broker: options.broker, logger: log, version: options.version, startedAt: Date.now() };
+  for (const register of routes) register(ctx);
+  return app;
+}

@@ -1,0 +1,173 @@
+// Who may connect, publish, subscribe and receive what: the device identity and
+// device-private space rules of DESIGN.md, enforced in aedes' hooks.
+//
+//   authenticate       client ID = username = device ID, password = device token;
+//                      or any username with an API token as password (a service client)
+//   authorizePublish   a device publishes valid, non-reserved names outside other devices'
+//                      spaces, data within limits; accepted publishes become Events
+//   authorizeSubscribe a device may not subscribe to `$` topics or another device's space
+//   authorizeForward   a device never receives an event in another device's space,
+//                      whatever it subscribed to (`#` included)
+
+import type { AedesPublishPacket, AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
+import { ERROR_LEVEL, isDeviceId, privateOwner } from '../../firmware-sdk/src/rules.ts';
+import { CLOUD_COREID, cloudEvent, deviceEvent, isRefused, type EventBus, type Refused } from '../events/index.ts';
+import { hashSecret, sameHash } from '../ids.ts';
+import type { Logger } from '../log.ts';
+import type { Store, TokenScope } from '../store/index.ts';
+
+export type Identity =
+  | { kind: 'device'; id: string; productId: number | null; firmwareVersion: number | null }
+  | { kind: 'service'; tokenId: string; scope: TokenScope };
+
+export interface AccessDeps {
+  store: Store;
+  bus: EventBus;
+  logger: Logger;
+}
+
+/** CONNACK return codes [MQTT-3.2.2.3]. */
+const IDENTIFIER_REJECTED = 2;
+const BAD_USERNAME_OR_PASSWORD = 4;
+
+/** Where refused publishes go: a `$` topic, which no wildcard matches [MQTT-4.7.2-1]. */
+const DIVERTED_TOPIC = '$hookwire/refused';
+const EMPTY = Buffer.alloc(0);
+
+/** At most this many refusals per client are logged per window; the rest are counted. */
+const LOG_BURST = 20;
+const LOG_WINDOW_MS = 10_000;
+
+function authError(returnCode: number, message: string): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+}
+
+export function createAccess({ store, bus, logger }: AccessDeps) {
+  const identities = new WeakMap<Client, Identity>();
+  const logBudget = new WeakMap<Client, { windowStart: number; logged: number; suppressed: number }>();
+  const log = logger.child({ component: 'broker' });
+
+  /** Log a refusal (within a per-client budget), put it on the bus. */
+  function recordRefusal(client: Client, code: string, message: string, topic?: string): void {
+    const now = Date.now();
+    let budget = logBudget.get(client);
+    if (!budget || now - budget.windowStart > LOG_WINDOW_MS) {
+      if (budget?.suppressed) log.warn({ deviceId: client.id, suppressed: budget.suppressed }, 'more refusals not logged');
+      budget = { windowStart: now, logged: 0, suppressed: 0 };
+      logBudget.set(client, budget);
+    }
+    if (budget.logged < LOG_BURST) {
+      budget.logged++;
+      log.warn({ deviceId: client.id, code, topic: topic?.slice(0, 100) }, message);
+    } else {
+      budget.suppressed++;
+    }
+    bus.emit('refused', { at: new Date(now).toISOString(), clientId: client.id, code, message, topic: topic?.slice(0, 100) });
+  }
+
+  /** Tell the device why, on `<deviceID>/hookwire/error`, written to it directly. */
+  function notify(client: Client, refusal: Refused & { topic?: string; messageId?: number }, done: () => void): void {
+    if (client.closed) return done();
+    const payload = JSON.stringify({ code: refusal.code, message: refusal.message, event: refusal.topic, messageId: refusal.messageId });
+    client.publish({ cmd: 'publish', topic: `${client.id}/${ERROR_LEVEL}`, payload, qos: 0, retain: false, dup: false }, () => done());
+  }
+
+  function authenticate(client: Client, username: string | undefined, password: Buffer | undefined,
+    done: (err: AuthenticateError | null, ok: boolean | null) => void): void {
+    const refuse = (returnCode: number, code: string, message: string) => {
+      recordRefusal(client, code, message);
+      done(authError(returnCode, message), null);
+    };
+    if (!username || !password) return refuse(BAD_USERNAME_OR_PASSWORD, 'AUTH_FAILED', 'username and password (token) are required');
+    const secret = password.toString('utf8');
+
+    if (isDeviceId(username)) {
+      if (client.id !== username) return refuse(IDENTIFIER_REJECTED, 'CLIENT_ID_MISMATCH', 'a device connects with client ID = username = its device ID');
+      store.devices.get(username).then((device) => {
+        if (!device || !sameHash(device.tokenHash, hashSecret(secret))) {
+          return refuse(BAD_USERNAME_OR_PASSWORD, 'AUTH_FAILED', 'unknown device or wrong token');
+        }
+        identities.set(client, { kind: 'device', id: device.id, productId: device.productId, firmwareVersion: device.firmwareVersion });
+        done(null, true);
+      }, (err) => {
+        log.error({ err }, 'device lookup failed');
+        done(authError(3, 'store unavailable'), null); // 3 = server unavailable
+      });
+      return;
+    }
+
+    // A service client must not take a device's client ID (that would disconnect the device).
+    if (isDeviceId(client.id)) return refuse(IDENTIFIER_REJECTED, 'CLIENT_ID_MISMATCH', 'a device ID may only be used by that device');
+    store.tokens.findByHash(hashSecret(secret)).then((token) => {
+      if (!token) return refuse(BAD_USERNAME_OR_PASSWORD, 'AUTH_FAILED', 'unknown or revoked API token');
+      identities.set(client, { kind: 'service', tokenId: token.id, scope: token.scope });
+      done(null, true);
+    }, (err) => {
+      log.error({ err }, 'token lookup failed');
+      done(authError(3, 'store unavailable'), null);
+    });
+  }
+
+  function authorizePublish(client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void): void {
+    const who = client && identities.get(client);
+    if (!client || !who) return done(new Error('not authenticated')); // e.g. the will of a long-gone client
+
+    if (who.kind === 'service') {
+      if (who.scope !== 'admin') return done(new Error('a read-only token may not publish'));
+      // Service clients may publish anything; a valid event name also makes a cloud event.
+      if (!packet.topic.startsWith('$')) {
+        const event = cloudEvent(packet.topic, packet.payload as Buffer, { coreid: CLOUD_COREID, productId: null, firmwareVersion: null });
+        if (!isRefused(event)) bus.emit('event', event);
+      }
+      return done(null);
+    }
+
+    const event = deviceEvent(packet.topic, packet.payload as Buffer, { coreid: who.id, productId: who.productId, firmwareVersion: who.firmwareVersion });
+    if (isRefused(event)) {
+      recordRefusal(client, event.code, event.message, packet.topic);
+      // MQTT 3.1.1 has no negative PUBACK and aedes closes the connection when this hook
+      // fails. To refuse one event yet keep the device connected, tell it why, then let the
+      // packet through diverted to a topic nothing can receive; for QoS 1 that acknowledges
+      // it, so the device does not send it again and again.
+      const topic = packet.topic;
+      packet.topic = DIVERTED_TOPIC;
+      packet.payload = EMPTY;
+      packet.retain = false;
+      return notify(client, { ...event, topic, messageId: packet.qos > 0 ? packet.messageId : undefined }, () => done(null));
+    }
+    packet.retain = false; // events are not retained (Particle has no such thing)
+    bus.emit('event', event);
+    done(null);
+  }
+
+  function authorizeSubscribe(client: Client, sub: Subscription, done: (err: Error | null, sub?: Subscription | null) => void): void {
+    const who = identities.get(client);
+    if (!who) return done(new Error('not authenticated'));
+    if (who.kind === 'service') return done(null, sub);
+    const slash = sub.topic.indexOf('/');
+    const first = slash < 0 ? sub.topic : sub.topic.slice(0, slash);
+    const forbidden = sub.topic.startsWith('$') || (isDeviceId(first) && first !== who.id);
+    if (!forbidden) return done(null, sub);
+    const message = sub.topic.startsWith('$') ? 'devices may not subscribe to $ topics' : "events under another device's ID are private to that device";
+    recordRefusal(client, 'SUBSCRIBE_FORBIDDEN', message, sub.topic);
+    // A null subscription is refused in the SUBACK (0x80) without closing the connection.
+    notify(client, { code: 'SUBSCRIBE_FORBIDDEN', message, topic: sub.topic }, () => done(null, null));
+  }
+
+  function authorizeForward(client: Client, packet: AedesPublishPacket): AedesPublishPacket | null {
+    const who = identities.get(client);
+    if (!who || who.kind === 'service') return packet;
+    const owner = privateOwner(packet.topic);
+    return owner && owner !== who.id ? null : packet;
+  }
+
+  return {
+    authenticate,
+    authorizePublish,
+    authorizeSubscribe,
+    authorizeForward,
+    identityOf: (client: Client) => identities.get(client),
+  };
+}
+
+export type Access = ReturnType<typeof createAccess>;

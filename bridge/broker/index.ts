@@ -1,0 +1,146 @@
+// The embedded MQTT broker: aedes with Hookwire's access rules, over TCP and WebSocket.
+
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { Server as HttpServer } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Aedes, type Client } from 'aedes';
+import { WebSocketServer, createWebSocketStream } from 'ws';
+import type { EventBus } from '../events/index.ts';
+import type { Logger } from '../log.ts';
+import type { Store } from '../store/index.ts';
+import { createAccess, type Identity } from './access.ts';
+import { limitPacketSize } from './guard.ts';
+
+export type { Identity };
+
+export interface BrokerOptions {
+  store: Store;
+  bus: EventBus;
+  logger: Logger;
+  /** Largest MQTT packet accepted, bytes. */
+  maxPacketBytes: number;
+  /** Seconds a connection has to send CONNECT. */
+  connectTimeoutSec: number;
+}
+
+export interface Broker {
+  aedes: Aedes;
+  /** Listen for MQTT over TCP; resolves with the port (useful with port 0). */
+  listen(host: string, port: number): Promise<number>;
+  /** Serve MQTT over WebSocket at `path` on an HTTP server. */
+  attachWebSocket(server: HttpServer, path: string): void;
+  /** The identity of a connected client. */
+  identityOf(client: Client): Identity | undefined;
+  /** Disconnect a device (deleted, or its token changed). */
+  disconnectDevice(deviceId: string): void;
+  isDeviceConnected(deviceId: string): boolean;
+  connectedDevices(): number;
+  close(): Promise<void>;
+}
+
+/** Error messages from the socket or parser, mapped to stable codes for the log. */
+function errorCode(err: Error & { code?: unknown }): string {
+  if (typeof err.code === 'string') return err.code;
+  if (/keep ?alive/i.test(err.message)) return 'KEEPALIVE_TIMEOUT';
+  return 'PROTOCOL_ERROR';
+}
+
+/** Socket-level codes that are a client going away, not a fault worth a warning. */
+const QUIET = new Set(['ECONNRESET', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED']);
+
+export async function createBroker(options: BrokerOptions): Promise<Broker> {
+  const { store, bus, logger } = options;
+  const log = logger.child({ component: 'broker' });
+  const access = createAccess({ store, bus, logger });
+  const aedes = await Aedes.createBroker({
+    connectTimeout: options.connectTimeoutSec * 1000,
+    authenticate: access.authenticate,
+    authorizePublish: access.authorizePublish,
+    authorizeSubscribe: access.authorizeSubscribe,
+    authorizeForward: access.authorizeForward,
+  });
+  let deviceCount = 0;
+
+  const onClientError = (client: Client | null, err: Error) => {
+    const code = errorCode(err);
+    const fields = { deviceId: client?.id, code, reason: err.message };
+    if (QUIET.has(code)) log.debug(fields, 'connection closed');
+    else log.warn(fields, 'connection refused or dropped');
+    if (!QUIET.has(code) && client) {
+      bus.emit('refused', { at: new Date().toISOString(), clientId: client.id ?? '', code, message: err.message });
+    }
+  };
+  aedes.on('clientError', onClientError);
+  aedes.on('connectionError', onClientError);
+  aedes.on('clientReady', (client) => {
+    const who = access.identityOf(client);
+    if (who?.kind !== 'device') return;
+    deviceCount++;
+    bus.emit('device:online', who.id);
+    store.devices.update(who.id, { lastHeard: new Date().toISOString() }).catch((err) => log.error({ err }, 'last_heard update failed'));
+  });
+  aedes.on('clientDisconnect', (client) => {
+    const who = access.identityOf(client);
+    if (who?.kind !== 'device') return;
+    deviceCount--;
+    bus.emit('device:offline', who.id);
+    store.devices.update(who.id, { lastHeard: new Date().toISOString() }).catch((err) => log.error({ err }, 'last_heard update failed'));
+  });
+
+  const clients = (aedes as unknown as { clients: Record<string, Client | undefined> }).clients;
+  const deviceClient = (deviceId: string) => {
+    const client = clients[deviceId];
+    return client && access.identityOf(client)?.kind === 'device' ? client : undefined;
+  };
+
+  const handle = (stream: Duplex) => limitPacketSize(aedes.handle(stream), options.maxPacketBytes);
+  const sockets = new Set<Socket>();
+  let tcp: Server | null = null;
+  let wss: WebSocketServer | null = null;
+
+  return {
+    aedes,
+    identityOf: access.identityOf,
+    connectedDevices: () => deviceCount,
+
+    listen(host, port) {
+      tcp = createServer((socket) => {
+        sockets.add(socket);
+        socket.once('close', () => sockets.delete(socket));
+        socket.setNoDelay(true); // PUBACKs and responses are small and latency matters
+        handle(socket);
+      });
+      const server = tcp;
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve((server.address() as AddressInfo).port);
+        });
+      });
+    },
+
+    attachWebSocket(server, path) {
+      wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPacketBytes });
+      const ws = wss;
+      server.on('upgrade', (req, socket, head) => {
+        if (new URL(req.url ?? '/', 'http://x').pathname !== path) return socket.destroy();
+        ws.handleUpgrade(req, socket, head, (conn) => handle(createWebSocketStream(conn)));
+      });
+    },
+
+    disconnectDevice(deviceId) {
+      const client = deviceClient(deviceId);
+      if (client) client.close();
+    },
+
+    isDeviceConnected: (deviceId) => deviceClient(deviceId) !== undefined,
+
+    async close() {
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      for (const s of sockets) s.destroy();
+      wss?.close();
+      if (tcp) await new Promise<void>((resolve) => tcp!.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,52 @@
+// The `hookwire` command line: one file per command under commands/.
+
+import { apiClient, ApiError } from './api-client.ts';
+import type { CliContext, Command } from './command.ts';
+import devices from './commands/devices.ts';
+import start from './commands/start.ts';
+import { version } from '../version.ts';
+
+const commands: Command[] = [start, devices];
+
+function help(ctx: CliContext): void {
+  ctx.out(`hookwire ${version}: a self-hosted device cloud for webhooks\n`);
+  ctx.out('Usage: hookwire <command> [options]\n');
+  for (const c of commands) ctx.out(`  ${c.usage.padEnd(44)} ${c.summary}`);
+  ctx.out('\nThe CLI finds the bridge with HOOKWIRE_URL (default http://127.0.0.1:8080) and its token with');
+  ctx.out('HOOKWIRE_TOKEN, else the admin-token file in HOOKWIRE_DATA_DIR (default ./data).');
+}
+
+export async function main(argv: string[], ctx: CliContext = {
+  api: () => apiClient(process.env),
+  out: (line) => process.stdout.write(line + '\n'),
+  err: (line) => process.stderr.write(line + '\n'),
+  env: process.env,
+}): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    help(ctx);
+    return name ? 0 : 1;
+  }
+  if (name === '--version' || name === 'version') {
+    ctx.out(version);
+    return 0;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    ctx.err(`hookwire: unknown command "${name}"; see hookwire help`);
+    return 2;
+  }
+  try {
+    return await command.run(args, ctx);
+  } catch (err) {
+    if (err instanceof ApiError) {
+      ctx.err(`error: ${err.message} (${err.code})`);
+      return 1;
+    }
+    if (err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('ERR_PARSE_ARGS')) {
+      ctx.err(`hookwire ${name}: ${err.message}\nusage: hookwire ${command.usage}`);
+      return 2;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,103 @@
+// Bridge configuration: one defaults object, overridden by environment, then by flags.
+
+import { resolve } from 'node:path';
+import { HookwireError } from './errors.ts';
+
+export interface BridgeConfig {
+  /** Interface both servers listen on. Default 127.0.0.1 (this machine only). */
+  host: string;
+  /** MQTT over TCP. Default 1883; 0 picks a free port. */
+  mqttPort: number;
+  /** HTTP API, event stream, console and MQTT over WebSocket (/mqtt). Default 8080; 0 picks a free port. */
+  httpPort: number;
+  /** SQLite database, admin token and other state. Default ./data. */
+  dataDir: string;
+  /** Store location: a file under dataDir by default, or ':memory:' (tests). */
+  storePath: string | undefined;
+  /** pino level: trace, debug, info, warn, error, fatal, silent. Default info. */
+  logLevel: string;
+  /** Pretty, colourised logs; default when stdout is a terminal, JSON lines otherwise. */
+  prettyLogs: boolean;
+  /** Largest MQTT packet accepted, bytes; bigger ones close the connection. Default 32 KiB. */
+  maxPacketBytes: number;
+  /** Seconds a new connection has to send CONNECT. Default 10 s. */
+  connectTimeoutSec: number;
+  /** Largest HTTP request body, bytes. Default 1 MiB. */
+  maxBodyBytes: number;
+}
+
+export const defaults: BridgeConfig = {
+  host: '127.0.0.1',
+  mqttPort: 1883,
+  httpPort: 8080,
+  dataDir: './data',
+  storePath: undefined,
+  logLevel: 'info',
+  prettyLogs: false,
+  maxPacketBytes: 32 * 1024, // a typed event is 16 KiB of data plus topic and header
+  connectTimeoutSec: 10,
+  maxBodyBytes: 1024 * 1024,
+};
+
+/** Environment variables and the config field each sets. */
+const env: Record<string, keyof BridgeConfig> = {
+  HOOKWIRE_HOST: 'host',
+  HOOKWIRE_MQTT_PORT: 'mqttPort',
+  HOOKWIRE_HTTP_PORT: 'httpPort',
+  HOOKWIRE_DATA_DIR: 'dataDir',
+  HOOKWIRE_STORE: 'storePath',
+  HOOKWIRE_LOG_LEVEL: 'logLevel',
+};
+
+/** Command-line flags and the config field each sets. */
+export const flags: Record<string, keyof BridgeConfig> = {
+  '--host': 'host',
+  '--mqtt-port': 'mqttPort',
+  '--http-port': 'httpPort',
+  '--data-dir': 'dataDir',
+  '--store': 'storePath',
+  '--log-level': 'logLevel',
+};
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+function port(field: string, value: unknown): number {
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new HookwireError('CONFIG_INVALID', `${field} must be a port number 0-65535, got ${JSON.stringify(value)}`, { field });
+  }
+  return n;
+}
+
+/** Defaults, then `overrides`, validated; names the field at fault. */
+export function makeConfig(overrides: Partial<Record<keyof BridgeConfig, unknown>> = {}): BridgeConfig {
+  const c = { ...defaults, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) } as Record<string, unknown>;
+  const config: BridgeConfig = {
+    host: String(c.host),
+    mqttPort: port('mqttPort', c.mqttPort),
+    httpPort: port('httpPort', c.httpPort),
+    dataDir: resolve(String(c.dataDir)),
+    storePath: c.storePath === undefined ? undefined : String(c.storePath),
+    logLevel: String(c.logLevel),
+    prettyLogs: Boolean(c.prettyLogs),
+    maxPacketBytes: Number(c.maxPacketBytes),
+    connectTimeoutSec: Number(c.connectTimeoutSec),
+    maxBodyBytes: Number(c.maxBodyBytes),
+  };
+  if (!LEVELS.includes(config.logLevel)) {
+    throw new HookwireError('CONFIG_INVALID', `logLevel must be one of ${LEVELS.join(', ')}`, { field: 'logLevel' });
+  }
+  for (const field of ['maxPacketBytes', 'connectTimeoutSec', 'maxBodyBytes'] as const) {
+    if (!(config[field] > 0)) throw new HookwireError('CONFIG_INVALID', `${field} must be a positive number`, { field });
+  }
+  return config;
+}
+
+/** Overrides from HOOKWIRE_* environment variables. */
+export function fromEnv(vars: NodeJS.ProcessEnv): Partial<Record<keyof BridgeConfig, unknown>> {
+  const out: Partial<Record<keyof BridgeConfig, unknown>> = {};
+  for (const [name, field] of Object.entries(env)) {
+    if (vars[name] !== undefined && vars[name] !== '') out[field] = vars[name];
+  }
+  return out;
+}

@@ -1,0 +1,32 @@
+// The in-process event bus: ingress emits, later stages (webhooks, event stream, store) listen.
+
+import { EventEmitter } from 'node:events';
+import type { HookwireEvent } from './model.ts';
+
+/** Something the broker refused, with the stable reason code the device was told. */
+export interface Refusal {
+  at: string;
+  /** Device ID, or the client ID for clients that never authenticated. */
+  clientId: string;
+  code: string;
+  message: string;
+  /** The event name or subscription filter refused, when there is one. */
+  topic?: string;
+}
+
+export interface BusEvents {
+  /** An accepted event: a device publish, or one made by the cloud. */
+  event: [HookwireEvent];
+  /** A publish, subscription or connection the broker refused. */
+  refused: [Refusal];
+  'device:online': [deviceId: string];
+  'device:offline': [deviceId: string];
+}
+
+export class EventBus extends EventEmitter<BusEvents> {
+  constructor() {
+    super();
+    // Every stream subscriber and webhook stage listens here; a listener count is no leak sign.
+    this.setMaxListeners(0);
+  }
+}

@@ -1,0 +1,89 @@
+// The bridge: the embedded broker, the event bus, the store and the HTTP API, started and
+// stopped together.
+
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { ensureAdminToken } from './admin-token.ts';
+import { createApi } from './api/index.ts';
+import { createBroker, type Broker } from './broker/index.ts';
+import { makeConfig, type BridgeConfig } from './config.ts';
+import { EventBus } from './events/index.ts';
+import { createLogger, type Logger } from './log.ts';
+import { openSqliteStore, type Store } from './store/index.ts';
+import { version } from './version.ts';
+
+export { makeConfig, version, type BridgeConfig };
+
+export interface Bridge {
+  config: BridgeConfig;
+  store: Store;
+  bus: EventBus;
+  broker: Broker;
+  api: FastifyInstance;
+  logger: Logger;
+  /** The ports actually listened on (differs from config when it asked for 0). */
+  mqttPort: number;
+  httpPort: number;
+  /** Base URL of the HTTP API. */
+  url: string;
+  /** MQTT over TCP, e.g. mqtt://127.0.0.1:1883. */
+  mqttUrl: string;
+  /** Where the admin token is kept. */
+  adminTokenPath: string;
+  /** The admin token, when this start made it. */
+  adminToken: string | undefined;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** A logger to use instead of one made from the config (tests parse its JSON lines). */
+  logger?: Logger;
+}
+
+export async function startBridge(overrides: Partial<Record<keyof BridgeConfig, unknown>> = {}, options: StartOptions = {}): Promise<Bridge> {
+  const config = makeConfig(overrides);
+  const logger = options.logger ?? createLogger({ level: config.logLevel, pretty: config.prettyLogs });
+  await mkdir(config.dataDir, { recursive: true });
+  const store = openSqliteStore(config.storePath ?? join(config.dataDir, 'hookwire.db'));
+  const admin = await ensureAdminToken(store, config.dataDir);
+  const bus = new EventBus();
+  const broker = await createBroker({ store, bus, logger, maxPacketBytes: config.maxPacketBytes, connectTimeoutSec: config.connectTimeoutSec });
+  const api = createApi({ store, bus, broker, logger, version, maxBodyBytes: config.maxBodyBytes });
+
+  let mqttPort: number;
+  let httpPort: number;
+  try {
+    mqttPort = await broker.listen(config.host, config.mqttPort);
+    broker.attachWebSocket(api.server, '/mqtt');
+    await api.listen({ host: config.host, port: config.httpPort });
+    httpPort = (api.server.address() as AddressInfo).port;
+  } catch (err) {
+    await broker.close();
+    await api.close();
+    await store.close();
+    throw err;
+  }
+
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${httpPort}`;
+  const mqttUrl = `mqtt://${host}:${mqttPort}`;
+  logger.info({ mqttPort, httpPort, dataDir: config.dataDir, store: store.backend, version }, `Hookwire ${version} listening: MQTT ${mqttUrl}, HTTP ${url}, MQTT over WebSocket ws://${host}:${httpPort}/mqtt`);
+
+  let closing: Promise<void> | undefined;
+  return {
+    config, store, bus, broker, api, logger, mqttPort, httpPort, url, mqttUrl,
+    adminTokenPath: admin.path,
+    adminToken: admin.created,
+    close() {
+      closing ??= (async () => {
+        await broker.close();
+        await api.close();
+        await store.close();
+        logger.info('stopped');
+      })();
+      return closing;
+    },
+  };
+}

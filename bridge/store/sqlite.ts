@@ -1,0 +1,188 @@
+// The embedded store: SQLite through better-sqlite3. WAL, statements prepared once,
+// schema versioned with PRAGMA user_version.
+
+import Database from 'better-sqlite3';
+import { HookwireError } from '../errors.ts';
+import type {
+  ApiTokenRecord, DevicePatch, DeviceRecord, DeviceRepo, NewApiToken, NewDevice, Store, TokenRepo,
+} from './types.ts';
+
+/** Schema migrations, in order; migration i brings user_version from i to i + 1. */
+const migrations: string[] = [
+  `CREATE TABLE devices (
+     id               TEXT PRIMARY KEY,
+     name             TEXT UNIQUE,
+     product_id       INTEGER,
+     firmware_version INTEGER,
+     token_hash       TEXT NOT NULL,
+     created_at       TEXT NOT NULL,
+     last_heard       TEXT
+   );
+   CREATE INDEX devices_product ON devices(product_id);
+   CREATE TABLE api_tokens (
+     id          TEXT PRIMARY KEY,
+     name        TEXT NOT NULL,
+     scope       TEXT NOT NULL CHECK (scope IN ('admin', 'read')),
+     token_hash  TEXT NOT NULL UNIQUE,
+     created_at  TEXT NOT NULL,
+     revoked_at  TEXT
+   );`,
+];
+
+interface DeviceRow {
+  id: string;
+  name: string | null;
+  product_id: number | null;
+  firmware_version: number | null;
+  token_hash: string;
+  created_at: string;
+  last_heard: string | null;
+}
+
+interface TokenRow {
+  id: string;
+  name: string;
+  scope: 'admin' | 'read';
+  token_hash: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+const toDevice = (r: DeviceRow): DeviceRecord => ({
+  id: r.id,
+  name: r.name,
+  productId: r.product_id,
+  firmwareVersion: r.firmware_version,
+  tokenHash: r.token_hash,
+  createdAt: r.created_at,
+  lastHeard: r.last_heard,
+});
+
+const toToken = (r: TokenRow): ApiTokenRecord => ({
+  id: r.id,
+  name: r.name,
+  scope: r.scope,
+  tokenHash: r.token_hash,
+  createdAt: r.created_at,
+  revokedAt: r.revoked_at,
+});
+
+function migrate(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  for (let v = version; v < migrations.length; v++) {
+    db.transaction(() => {
+      db.exec(migrations[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
+
+function nameTaken(err: unknown, name: string | null | undefined): never {
+  if (err instanceof Error && 'code' in err && err.code === 'SQLITE_CONSTRAINT_UNIQUE') {
+    throw new HookwireError('NAME_TAKEN', `a device named "${name}" already exists`, { status: 409, field: 'name' });
+  }
+  throw err;
+}
+
+/** Open (creating if needed) the SQLite store at `path`, or in memory for ':memory:'. */
+export function openSqliteStore(path: string): Store {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  // WAL + NORMAL: a commit survives a crash of this process (kill -9); only power loss
+  // can lose the last transactions.
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+
+  const q = {
+    insertDevice: db.prepare<[string, string | null, number | null, number | null, string, string]>(
+      'INSERT INTO devices (id, name, product_id, firmware_version, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
+    device: db.prepare<[string], DeviceRow>('SELECT * FROM devices WHERE id = ?'),
+    deviceByName: db.prepare<[string], DeviceRow>('SELECT * FROM devices WHERE name = ?'),
+    devices: db.prepare<[], DeviceRow>('SELECT * FROM devices ORDER BY created_at, id'),
+    deleteDevice: db.prepare<[string]>('DELETE FROM devices WHERE id = ?'),
+    insertToken: db.prepare<[string, string, string, string, string]>(
+      'INSERT INTO api_tokens (id, name, scope, token_hash, created_at) VALUES (?, ?, ?, ?, ?)'),
+    tokenByHash: db.prepare<[string], TokenRow>('SELECT * FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL'),
+    token: db.prepare<[string], TokenRow>('SELECT * FROM api_tokens WHERE id = ?'),
+    tokens: db.prepare<[], TokenRow>('SELECT * FROM api_tokens ORDER BY created_at, id'),
+    revokeToken: db.prepare<[string, string]>('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
+  };
+  const deviceColumns: Record<keyof DevicePatch, string> = {
+    name: 'name', productId: 'product_id', firmwareVersion: 'firmware_version', tokenHash: 'token_hash', lastHeard: 'last_heard',
+  };
+  // One prepared UPDATE per set of columns, made on first use.
+  const updates = new Map<string, Database.Statement>();
+
+  const devices: DeviceRepo = {
+    async create(d: NewDevice) {
+      const createdAt = new Date().toISOString();
+      try {
+        q.insertDevice.run(d.id, d.name, d.productId, d.firmwareVersion, d.tokenHash, createdAt);
+      } catch (err) {
+        nameTaken(err, d.name);
+      }
+      return { ...d, createdAt, lastHeard: null };
+    },
+    async get(id) {
+      const row = q.device.get(id);
+      return row && toDevice(row);
+    },
+    async getByName(name) {
+      const row = q.deviceByName.get(name);
+      return row && toDevice(row);
+    },
+    async list() {
+      return q.devices.all().map(toDevice);
+    },
+    async update(id, patch) {
+      const keys = (Object.keys(patch) as (keyof DevicePatch)[]).filter((k) => patch[k] !== undefined).sort();
+      if (keys.length > 0) {
+        const sig = keys.join(',');
+        let stmt = updates.get(sig);
+        if (!stmt) {
+          stmt = db.prepare(`UPDATE devices SET ${keys.map((k) => `${deviceColumns[k]} = ?`).join(', ')} WHERE id = ?`);
+          updates.set(sig, stmt);
+        }
+        try {
+          stmt.run(...keys.map((k) => patch[k]), id);
+        } catch (err) {
+          nameTaken(err, patch.name);
+        }
+      }
+      const row = q.device.get(id);
+      return row && toDevice(row);
+    },
+    async remove(id) {
+      return q.deleteDevice.run(id).changes > 0;
+    },
+  };
+
+  const tokens: TokenRepo = {
+    async create(t: NewApiToken) {
+      const createdAt = new Date().toISOString();
+      q.insertToken.run(t.id, t.name, t.scope, t.tokenHash, createdAt);
+      return { ...t, createdAt, revokedAt: null };
+    },
+    async findByHash(hash) {
+      const row = q.tokenByHash.get(hash);
+      return row && toToken(row);
+    },
+    async list() {
+      return q.tokens.all().map(toToken);
+    },
+    async revoke(id) {
+      return q.revokeToken.run(new Date().toISOString(), id).changes > 0 && q.token.get(id) !== undefined;
+    },
+  };
+
+  return {
+    backend: 'sqlite',
+    devices,
+    tokens,
+    async close() {
+      if (db.open) db.close();
+    },
+  };
+}

@@ -1,0 +1,107 @@
+// The Node platform for the SDK core: mqtt.js as the transport, cbor-x as the codec,
+// Node's timers. Everything environment-specific for Node lives in this file.
+
+import { isUtf8 } from 'node:buffer';
+import { Encoder, decode } from 'cbor-x';
+import mqtt from 'mqtt';
+import type { MqttClient } from 'mqtt';
+import {
+  createDevice, type Codec, type Device, type DeviceOptions, type Platform, type Transport,
+} from './device.ts';
+
+// Plain CBOR maps (no cbor-x record extension) so any CBOR decoder can read what we send.
+const encoder = new Encoder({ useRecords: false, mapsAsObjects: true });
+
+export const nodeCodec: Codec = {
+  encode: (value) => encoder.encode(value),
+  decode: (bytes) => decode(bytes),
+  decodeText: (bytes) =>
+    isUtf8(bytes) ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8') : null,
+};
+
+/** CONNACK return codes that mean "these credentials will never work" [MQTT-3.2.2.3]. */
+const REFUSED_CODES = new Set([2, 4, 5]);
+
+/** An mqtt.js transport. The core owns reconnection, so mqtt.js' own is switched off. */
+export function mqttTransport(url: string): Transport {
+  let client: MqttClient | null = null;
+  let refused = false;
+  let lastError: Error | null = null;
+  return {
+    connect(creds, handlers) {
+      refused = false;
+      lastError = null;
+      if (client) {
+        // Keep the stores: QoS 1 publishes still waiting for their PUBACK are sent again.
+        client.reconnect({ incomingStore: client.incomingStore, outgoingStore: client.outgoingStore });
+        return;
+      }
+      client = mqtt.connect(url, {
+        clientId: creds.clientId,
+        username: creds.username,
+        password: creds.password,
+        keepalive: creds.keepalive,
+        protocolVersion: 4,
+        clean: true,
+        reconnectPeriod: 0,
+        connectTimeout: 10_000,
+      });
+      client.on('connect', () => handlers.onConnect());
+      client.on('error', (err: Error & { code?: unknown }) => {
+        lastError = err;
+        if (typeof err.code === 'number' && REFUSED_CODES.has(err.code)) refused = true;
+      });
+      client.on('close', () => handlers.onClose(lastError, refused));
+      client.on('message', (topic, payload) => handlers.onMessage(topic, payload));
+    },
+    publish(topic, payload, qos, done) {
+      if (!client) return done(new Error('not connected'));
+      client.publish(topic, typeof payload === 'string' ? payload : Buffer.from(payload),
+        { qos: qos as 0 | 1 }, (err, packet) => done(err ?? null, packet?.messageId));
+    },
+    subscribe(filter, qos, done) {
+      if (!client) return done(new Error('not connected'));
+      client.subscribe(filter, { qos: qos as 0 | 1 }, (err, granted) => {
+        if (err) return done(err);
+        if (granted?.some((g) => g.qos === 128)) return done(new Error(`subscription to ${filter} refused`));
+        done(null);
+      });
+    },
+    unsubscribe(filter, done) {
+      if (!client) return done(null);
+      client.unsubscribe(filter, (err?: Error) => done(err ?? null));
+    },
+    end(done) {
+      if (!client) return done();
+      client.end(false, {}, () => done());
+    },
+  };
+}
+
+export const nodeTimers = {
+  setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms),
+  clearTimeout: (handle: unknown) => clearTimeout(handle as NodeJS.Timeout),
+  random: Math.random,
+};
+
+export interface NodeDeviceOptions extends DeviceOptions {
+  /** Broker URL: `mqtt://host:1883` or `ws://host:8080/mqtt`. Default mqtt://127.0.0.1:1883. */
+  url?: string;
+}
+
+/** A device on Node, not yet connected. */
+export function createNodeDevice(options: NodeDeviceOptions): Device {
+  const platform: Platform = {
+    transport: mqttTransport(options.url ?? 'mqtt://127.0.0.1:1883'),
+    codec: nodeCodec,
+    timers: nodeTimers,
+  };
+  return createDevice(options, platform);
+}
+
+/** A device on Node, connected (rejects with CONNECT_REFUSED on bad credentials). */
+export async function connectDevice(options: NodeDeviceOptions): Promise<Device> {
+  const device = createNodeDevice(options);
+  await device.connect();
+  return device;
+}
