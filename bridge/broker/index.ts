@@ -41,6 +41,8 @@ export interface Broker {
 /** Error messages from the socket or parser, mapped to stable codes for the log. */
 function errorCode(err: Error & { code?: unknown }): string {
   if (typeof err.code === 'string') return err.code;
+  // aedes closes the connection itself for topics MQTT forbids in PUBLISH (empty, + or #).
+  if (/not allowed in PUBLISH|too many levels/.test(err.message)) return 'EVENT_NAME_INVALID';
   if (/keep ?alive/i.test(err.message)) return 'KEEPALIVE_TIMEOUT';
   return 'PROTOCOL_ERROR';
 }
@@ -63,7 +65,8 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
 
   const onClientError = (client: Client | null, err: Error) => {
     const code = errorCode(err);
-    const fields = { deviceId: client?.id, code, reason: err.message };
+    const remote = (client?.conn as Socket | undefined)?.remoteAddress;
+    const fields = { deviceId: client?.id ?? undefined, remote, code, reason: err.message };
     if (QUIET.has(code)) log.debug(fields, 'connection closed');
     else log.warn(fields, 'connection refused or dropped');
     if (!QUIET.has(code) && client) {

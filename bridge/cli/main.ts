@@ -4,6 +4,7 @@ import { apiClient, ApiError } from './api-client.ts';
 import type { CliContext, Command } from './command.ts';
 import devices from './commands/devices.ts';
 import start from './commands/start.ts';
+import { HookwireError } from '../errors.ts';
 import { version } from '../version.ts';
 
 const commands: Command[] = [start, devices];
@@ -39,7 +40,7 @@ export async function main(argv: string[], ctx: CliContext = {
   try {
     return await command.run(args, ctx);
   } catch (err) {
-    if (err instanceof ApiError) {
+    if (err instanceof ApiError || err instanceof HookwireError) {
       ctx.err(`error: ${err.message} (${err.code})`);
       return 1;
     }
