@@ -22,8 +22,15 @@ export interface BridgeConfig {
   maxPacketBytes: number;
   /** Seconds a new connection has to send CONNECT. Default 10 s. */
   connectTimeoutSec: number;
+  /**
+   * An MQTT client that stops reading is disconnected after this many ms, so it cannot hold
+   * up the publishers whose events it subscribed to. Default 5 s.
+   */
+  mqttDrainTimeoutMs: number;
   /** Largest HTTP request body, bytes. Default 1 MiB. */
   maxBodyBytes: number;
+  /** A webhook with no connection or no answer within this many ms fails. Default 20 s, as Particle. */
+  webhookTimeoutMs: number;
 }
 
 export const defaults: BridgeConfig = {
@@ -36,7 +43,9 @@ export const defaults: BridgeConfig = {
   prettyLogs: false,
   maxPacketBytes: 32 * 1024, // a typed event is 16 KiB of data plus topic and header
   connectTimeoutSec: 10,
+  mqttDrainTimeoutMs: 5_000,
   maxBodyBytes: 1024 * 1024,
+  webhookTimeoutMs: 20_000, // 20 s, as Particle
 };
 
 /** Environment variables and the config field each sets. */
@@ -47,6 +56,7 @@ const env: Record<string, keyof BridgeConfig> = {
   HOOKWIRE_DATA_DIR: 'dataDir',
   HOOKWIRE_STORE: 'storePath',
   HOOKWIRE_LOG_LEVEL: 'logLevel',
+  HOOKWIRE_WEBHOOK_TIMEOUT_MS: 'webhookTimeoutMs',
 };
 
 /** Command-line flags and the config field each sets. */
@@ -57,6 +67,7 @@ export const flags: Record<string, keyof BridgeConfig> = {
   '--data-dir': 'dataDir',
   '--store': 'storePath',
   '--log-level': 'logLevel',
+  '--webhook-timeout-ms': 'webhookTimeoutMs',
 };
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -82,12 +93,14 @@ export function makeConfig(overrides: Partial<Record<keyof BridgeConfig, unknown
     prettyLogs: Boolean(c.prettyLogs),
     maxPacketBytes: Number(c.maxPacketBytes),
     connectTimeoutSec: Number(c.connectTimeoutSec),
+    mqttDrainTimeoutMs: Number(c.mqttDrainTimeoutMs),
     maxBodyBytes: Number(c.maxBodyBytes),
+    webhookTimeoutMs: Number(c.webhookTimeoutMs),
   };
   if (!LEVELS.includes(config.logLevel)) {
     throw new HookwireError('CONFIG_INVALID', `logLevel must be one of ${LEVELS.join(', ')}`, { field: 'logLevel' });
   }
-  for (const field of ['maxPacketBytes', 'connectTimeoutSec', 'maxBodyBytes'] as const) {
+  for (const field of ['maxPacketBytes', 'connectTimeoutSec', 'mqttDrainTimeoutMs', 'maxBodyBytes', 'webhookTimeoutMs'] as const) {
     if (!(config[field] > 0)) throw new HookwireError('CONFIG_INVALID', `${field} must be a positive number`, { field });
   }
   return config;

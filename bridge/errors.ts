@@ -23,6 +23,10 @@ export type ErrorCode =
   | 'PACKET_TOO_LARGE'
   | 'PROTOCOL_ERROR'
   | 'STORE_FAILED'
+  // webhooks
+  | 'TEMPLATE_INVALID'
+  | 'INTEGRATION_NOT_FOUND'
+  | 'PRODUCT_NOT_FOUND'
   | 'INTERNAL';
 
 export class HookwireError extends Error {

@@ -23,6 +23,7 @@ export function sameHash(a: string, b: string): boolean {
 
 const processTag = randomBytes(4).toString('hex');
 let lastMs = 0;
+let msPrefix = '';
 let seq = 0;
 
 /**
@@ -32,9 +33,10 @@ let seq = 0;
 export function newEventId(now = Date.now()): string {
   if (now > lastMs) {
     lastMs = now;
+    msPrefix = now.toString(16).padStart(12, '0') + processTag;
     seq = 0;
   } else {
     seq++;
   }
-  return lastMs.toString(16).padStart(12, '0') + processTag + seq.toString(16).padStart(12, '0');
+  return msPrefix + seq.toString(16).padStart(12, '0');
 }

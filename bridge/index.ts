@@ -13,6 +13,7 @@ import { EventBus } from './events/index.ts';
 import { createLogger, type Logger } from './log.ts';
 import { openSqliteStore, type Store } from './store/index.ts';
 import { version } from './version.ts';
+import { createWebhooks, type Webhooks } from './webhooks/index.ts';
 
 export { makeConfig, version, type BridgeConfig };
 
@@ -21,6 +22,7 @@ export interface Bridge {
   store: Store;
   bus: EventBus;
   broker: Broker;
+  webhooks: Webhooks;
   api: FastifyInstance;
   logger: Logger;
   /** The ports actually listened on (differs from config when it asked for 0). */
@@ -49,8 +51,13 @@ export async function startBridge(overrides: Partial<Record<keyof BridgeConfig, 
   const store = openSqliteStore(config.storePath ?? join(config.dataDir, 'hookwire.db'));
   const admin = await ensureAdminToken(store, config.dataDir);
   const bus = new EventBus();
-  const broker = await createBroker({ store, bus, logger, maxPacketBytes: config.maxPacketBytes, connectTimeoutSec: config.connectTimeoutSec });
-  const api = createApi({ store, bus, broker, logger, version, maxBodyBytes: config.maxBodyBytes });
+  const broker = await createBroker({ store, bus, logger, maxPacketBytes: config.maxPacketBytes, connectTimeoutSec: config.connectTimeoutSec, drainTimeoutMs: config.mqttDrainTimeoutMs });
+  const webhooks = await createWebhooks({
+    store, bus, logger,
+    publish: (name, payload, qos) => void broker.publishCloud(name, payload, qos),
+    options: { timeoutMs: config.webhookTimeoutMs },
+  });
+  const api = createApi({ store, bus, broker, webhooks, logger, version, maxBodyBytes: config.maxBodyBytes });
 
   let mqttPort: number;
   let httpPort: number;
@@ -61,6 +68,7 @@ export async function startBridge(overrides: Partial<Record<keyof BridgeConfig, 
     httpPort = (api.server.address() as AddressInfo).port;
   } catch (err) {
     await broker.close();
+    await webhooks.close();
     await api.close();
     await store.close();
     throw err;
@@ -73,12 +81,13 @@ export async function startBridge(overrides: Partial<Record<keyof BridgeConfig, 
 
   let closing: Promise<void> | undefined;
   return {
-    config, store, bus, broker, api, logger, mqttPort, httpPort, url, mqttUrl,
+    config, store, bus, broker, webhooks, api, logger, mqttPort, httpPort, url, mqttUrl,
     adminTokenPath: admin.path,
     adminToken: admin.created,
     close() {
       closing ??= (async () => {
-        await broker.close();
+        await broker.close(); // no new events
+        await webhooks.close(); // deliveries in progress finish (up to 5 s)
         await api.close();
         await store.close();
         logger.info('stopped');

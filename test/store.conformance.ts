@@ -65,6 +65,21 @@ export function storeConformance(backend: string, open: () => Promise<Store>, re
     assert.ok((await store.tokens.list())[0]!.revokedAt);
   });
 
+  t('integrations: create, get, list in order, update, remove', async () => {
+    const base = { productId: null, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z' };
+    await store.integrations.create({ ...base, id: 'i1', template: { event: 'temp', url: 'https://example.com', json: { a: '{{{b}}}' } } });
+    await store.integrations.create({ ...base, id: 'i2', productId: 7, template: { event: 'hum', url: 'https://example.com' }, createdAt: '2026-01-02T00:00:00.000Z' });
+    assert.equal((await store.integrations.get('i1'))!.template, { event: 'temp', url: 'https://example.com', json: { a: '{{{b}}}' } });
+    assert.equal((await store.integrations.list()).map((i) => i.id), ['i1', 'i2']);
+    assert.ok(await store.integrations.update({ ...base, id: 'i1', productId: 3, template: { event: 'x', url: 'https://e.com' }, updatedAt: '2026-02-01T00:00:00.000Z' }));
+    const u = (await store.integrations.get('i1'))!;
+    assert.equal([u.productId, u.template.event, u.updatedAt, u.createdAt], [3, 'x', '2026-02-01T00:00:00.000Z', base.createdAt]);
+    assert.not.ok(await store.integrations.update({ ...base, id: 'nope', template: {} }));
+    assert.ok(await store.integrations.remove('i2'));
+    assert.not.ok(await store.integrations.remove('i2'));
+    assert.is((await store.integrations.list()).length, 1);
+  });
+
   if (reopen) {
     t('what was written is there after reopening', async () => {
       await store.devices.create(device('d'.repeat(24), 'kept'));

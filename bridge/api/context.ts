@@ -3,6 +3,7 @@ import type { Broker } from '../broker/index.ts';
 import type { EventBus } from '../events/index.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/index.ts';
+import type { Webhooks } from '../webhooks/index.ts';
 
 /** What every route file gets. */
 export interface ApiContext {
@@ -10,6 +11,7 @@ export interface ApiContext {
   store: Store;
   bus: EventBus;
   broker: Broker;
+  webhooks: Webhooks;
   logger: Logger;
   version: string;
   startedAt: number;

@@ -6,23 +6,26 @@ import type { Broker } from '../broker/index.ts';
 import type { EventBus } from '../events/index.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/index.ts';
+import type { Webhooks } from '../webhooks/index.ts';
 import { authHook } from './auth.ts';
 import type { ApiContext } from './context.ts';
 import { errorHandler, sendError } from './errors.ts';
 import devices from './routes/devices.ts';
 import health from './routes/health.ts';
+import integrations from './routes/integrations.ts';
 
 export interface ApiOptions {
   store: Store;
   bus: EventBus;
   broker: Broker;
+  webhooks: Webhooks;
   logger: Logger;
   version: string;
   /** Largest request body, bytes; bigger ones get 413. */
   maxBodyBytes: number;
 }
 
-const routes = [health, devices];
+const routes = [health, devices, integrations];
 
 export function createApi(options: ApiOptions): FastifyInstance {
   const log = options.logger.child({ component: 'api' });
@@ -48,7 +51,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
   app.setErrorHandler(errorHandler(log));
   app.setNotFoundHandler((req, reply) => sendError(reply, 404, 'NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`));
 
-  const ctx: ApiContext = { app, store: options.store, bus: options.bus, broker: options.broker, logger: log, version: options.version, startedAt: Date.now() };
+  const ctx: ApiContext = { ...options, app, logger: log, startedAt: Date.now() };
   for (const register of routes) register(ctx);
   return app;
 }

@@ -4,8 +4,9 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import type { Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Aedes, type Client } from 'aedes';
+import mqemitter from 'mqemitter';
 import { WebSocketServer, createWebSocketStream } from 'ws';
-import type { EventBus } from '../events/index.ts';
+import { CLOUD_COREID, decodeData, makeEvent, type EventBus, type HookwireEvent } from '../events/index.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/index.ts';
 import { createAccess, type Identity } from './access.ts';
@@ -21,6 +22,8 @@ export interface BrokerOptions {
   maxPacketBytes: number;
   /** Seconds a connection has to send CONNECT. */
   connectTimeoutSec: number;
+  /** A client whose socket does not drain within this many ms is disconnected. */
+  drainTimeoutMs: number;
 }
 
 export interface Broker {
@@ -31,6 +34,11 @@ export interface Broker {
   attachWebSocket(server: HttpServer, path: string): void;
   /** The identity of a connected client. */
   identityOf(client: Client): Identity | undefined;
+  /**
+   * Publish an event made by the cloud (hook-sent, hook-response, API publishes): to MQTT
+   * subscribers and onto the event bus. Bypasses the device rules, as the cloud may.
+   */
+  publishCloud(name: string, payload: Buffer, qos: 0 | 1): HookwireEvent;
   /** Disconnect a device (deleted, or its token changed). */
   disconnectDevice(deviceId: string): void;
   isDeviceConnected(deviceId: string): boolean;
@@ -47,6 +55,9 @@ function errorCode(err: Error & { code?: unknown }): string {
   return 'PROTOCOL_ERROR';
 }
 
+const CLOUD = { coreid: CLOUD_COREID, productId: null, firmwareVersion: null };
+const noop = () => {};
+
 /** Socket-level codes that are a client going away, not a fault worth a warning. */
 const QUIET = new Set(['ECONNRESET', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED']);
 
@@ -55,6 +66,12 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   const log = logger.child({ component: 'broker' });
   const access = createAccess({ store, bus, logger });
   const aedes = await Aedes.createBroker({
+    // No global in-flight limit: with one, a subscriber that stops reading holds every slot,
+    // queued messages pile up behind it, and when it goes the queue unwinds recursively and
+    // overflows the stack (mcollina/mqemitter#204). Publishers still wait for slow readers,
+    // client by client, and drainTimeout bounds that wait.
+    mq: mqemitter({ concurrency: 0, matchEmptyLevels: true }),
+    drainTimeout: options.drainTimeoutMs,
     connectTimeout: options.connectTimeoutSec * 1000,
     authenticate: access.authenticate,
     authorizePublish: access.authorizePublish,
@@ -130,6 +147,15 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
         if (new URL(req.url ?? '/', 'http://x').pathname !== path) return socket.destroy();
         ws.handleUpgrade(req, socket, head, (conn) => handle(createWebSocketStream(conn)));
       });
+    },
+
+    publishCloud(name, payload, qos) {
+      const data = decodeData(payload);
+      // The cloud's own payloads are within limits; should one not be, still publish it.
+      const event = makeEvent(name, 'code' in data ? { data: payload.toString('base64'), type: 'binary' } : data, CLOUD);
+      bus.emit('event', event);
+      aedes.publish({ cmd: 'publish', topic: name, payload, qos, retain: false, dup: false }, noop);
+      return event;
     },
 
     disconnectDevice(deviceId) {

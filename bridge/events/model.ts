@@ -85,6 +85,17 @@ export function isDataError(d: DecodedData | DataError): d is DataError {
   return 'code' in d;
 }
 
+// Events arrive thousands a second: format each millisecond's timestamp once.
+let isoMs = -1;
+let isoText = '';
+function isoAt(ms: number): string {
+  if (ms !== isoMs) {
+    isoMs = ms;
+    isoText = new Date(ms).toISOString();
+  }
+  return isoText;
+}
+
 /** A new event from already-validated parts. */
 export function makeEvent(name: string, data: DecodedData, from: Publisher, now = Date.now()): HookwireEvent {
   const event: HookwireEvent = {
@@ -92,7 +103,7 @@ export function makeEvent(name: string, data: DecodedData, from: Publisher, now 
     name,
     data: data.data,
     type: data.type,
-    published_at: new Date(now).toISOString(),
+    published_at: isoAt(now),
     coreid: from.coreid,
     product_id: from.productId,
     fw_version: from.firmwareVersion,

@@ -4,7 +4,8 @@
 import Database from 'better-sqlite3';
 import { HookwireError } from '../errors.ts';
 import type {
-  ApiTokenRecord, DevicePatch, DeviceRecord, DeviceRepo, NewApiToken, NewDevice, Store, TokenRepo,
+  ApiTokenRecord, DevicePatch, DeviceRecord, DeviceRepo, IntegrationRecord, IntegrationRepo, NewApiToken, NewDevice,
+  Store, TokenRepo,
 } from './types.ts';
 
 /** Schema migrations, in order; migration i brings user_version from i to i + 1. */
@@ -27,6 +28,13 @@ const migrations: string[] = [
      created_at  TEXT NOT NULL,
      revoked_at  TEXT
    );`,
+  `CREATE TABLE integrations (
+     id          TEXT PRIMARY KEY,
+     product_id  INTEGER,
+     template    TEXT NOT NULL,  -- the webhook template, JSON
+     created_at  TEXT NOT NULL,
+     updated_at  TEXT NOT NULL
+   );`,
 ];
 
 interface DeviceRow {
@@ -47,6 +55,22 @@ interface TokenRow {
   created_at: string;
   revoked_at: string | null;
 }
+
+interface IntegrationRow {
+  id: string;
+  product_id: number | null;
+  template: string;
+  created_at: string;
+  updated_at: string;
+}
+
+const toIntegration = (r: IntegrationRow): IntegrationRecord => ({
+  id: r.id,
+  productId: r.product_id,
+  template: JSON.parse(r.template) as Record<string, unknown>,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
 
 const toDevice = (r: DeviceRow): DeviceRecord => ({
   id: r.id,
@@ -108,6 +132,13 @@ export function openSqliteStore(path: string): Store {
     token: db.prepare<[string], TokenRow>('SELECT * FROM api_tokens WHERE id = ?'),
     tokens: db.prepare<[], TokenRow>('SELECT * FROM api_tokens ORDER BY created_at, id'),
     revokeToken: db.prepare<[string, string]>('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
+    insertIntegration: db.prepare<[string, number | null, string, string, string]>(
+      'INSERT INTO integrations (id, product_id, template, created_at, updated_at) VALUES (?, ?, ?, ?, ?)'),
+    integration: db.prepare<[string], IntegrationRow>('SELECT * FROM integrations WHERE id = ?'),
+    integrations: db.prepare<[], IntegrationRow>('SELECT * FROM integrations ORDER BY created_at, id'),
+    updateIntegration: db.prepare<[number | null, string, string, string]>(
+      'UPDATE integrations SET product_id = ?, template = ?, updated_at = ? WHERE id = ?'),
+    deleteIntegration: db.prepare<[string]>('DELETE FROM integrations WHERE id = ?'),
   };
   const deviceColumns: Record<keyof DevicePatch, string> = {
     name: 'name', productId: 'product_id', firmwareVersion: 'firmware_version', tokenHash: 'token_hash', lastHeard: 'last_heard',
@@ -177,10 +208,30 @@ export function openSqliteStore(path: string): Store {
     },
   };
 
+  const integrations: IntegrationRepo = {
+    async create(r) {
+      q.insertIntegration.run(r.id, r.productId, JSON.stringify(r.template), r.createdAt, r.updatedAt);
+    },
+    async get(id) {
+      const row = q.integration.get(id);
+      return row && toIntegration(row);
+    },
+    async list() {
+      return q.integrations.all().map(toIntegration);
+    },
+    async update(r) {
+      return q.updateIntegration.run(r.productId, JSON.stringify(r.template), r.updatedAt, r.id).changes > 0;
+    },
+    async remove(id) {
+      return q.deleteIntegration.run(id).changes > 0;
+    },
+  };
+
   return {
     backend: 'sqlite',
     devices,
     tokens,
+    integrations,
     async close() {
       if (db.open) db.close();
     },

@@ -45,6 +45,25 @@ export interface NewApiToken {
   tokenHash: string;
 }
 
+/** An integration as stored: its template is JSON, read back through the webhooks layer. */
+export interface IntegrationRecord {
+  id: string;
+  productId: number | null;
+  template: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface IntegrationRepo {
+  create(record: IntegrationRecord): Promise<void>;
+  get(id: string): Promise<IntegrationRecord | undefined>;
+  /** In creation order. */
+  list(): Promise<IntegrationRecord[]>;
+  /** Replace template, product and updatedAt; false when there is no such integration. */
+  update(record: IntegrationRecord): Promise<boolean>;
+  remove(id: string): Promise<boolean>;
+}
+
 export interface DeviceRepo {
   /** Throws HookwireError NAME_TAKEN when the name is in use. */
   create(device: NewDevice): Promise<DeviceRecord>;
@@ -69,5 +88,6 @@ export interface Store {
   readonly backend: string;
   readonly devices: DeviceRepo;
   readonly tokens: TokenRepo;
+  readonly integrations: IntegrationRepo;
   close(): Promise<void>;
 }

@@ -1,0 +1,239 @@
+// An integration: a Particle webhook template (PARTICLE.md §1, same names, same defaults)
+// plus Hookwire's fields. parseTemplate turns what a user pasted into a normalized template,
+// or throws a HookwireError naming the field at fault.
+
+import Mustache from 'mustache';
+import { isDeviceId, isValidName } from '../../firmware-sdk/src/rules.ts';
+import { HookwireError } from '../errors.ts';
+import { isCloudResponseName } from './names.ts';
+
+export const REQUEST_TYPES = ['GET', 'POST', 'PUT', 'DELETE'] as const;
+export type RequestType = (typeof REQUEST_TYPES)[number];
+
+export type TemplateObject = { [key: string]: TemplateValue };
+export type TemplateValue = string | number | boolean | null | TemplateValue[] | TemplateObject;
+
+/** A Particle webhook template, normalized: canonical field names, defaults filled in. */
+export interface WebhookTemplate {
+  /** Trigger: a case-sensitive string prefix of the event name. */
+  event: string;
+  url: string;
+  requestType: RequestType;
+  /** Only this device triggers it. */
+  deviceID?: string;
+  /** Display label. */
+  name?: string;
+  disabled: boolean;
+  /** An object (values render as strings) or a string JSON template. */
+  json?: TemplateObject | string;
+  form?: TemplateObject;
+  body?: string;
+  query?: TemplateObject;
+  headers?: Record<string, string>;
+  auth?: { username: string; password: string };
+  noDefaults: boolean;
+  rejectUnauthorized: boolean;
+  responseTopic?: string;
+  errorResponseTopic?: string;
+  responseTemplate?: string;
+  unchunked: boolean;
+  dataUrlResponseEvent: boolean;
+}
+
+export interface Integration extends WebhookTemplate {
+  /** 24 lowercase hex characters, as Particle's. */
+  id: string;
+  /** Only devices of this product trigger it. */
+  productId: number | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Template fields in Particle's order, each with the spellings clients use. */
+const ALIASES: Record<string, string[]> = {
+  event: ['event', 'eventName'],
+  url: ['url'],
+  requestType: ['requestType', 'request_type', 'method'],
+  deviceID: ['deviceID', 'deviceid', 'deviceId', 'device_id'],
+  name: ['name'],
+  disabled: ['disabled'],
+  json: ['json'],
+  form: ['form'],
+  body: ['body'],
+  query: ['query'],
+  headers: ['headers'],
+  auth: ['auth'],
+  noDefaults: ['noDefaults', 'no_defaults'],
+  rejectUnauthorized: ['rejectUnauthorized', 'reject_unauthorized'],
+  responseTopic: ['responseTopic', 'response_topic'],
+  errorResponseTopic: ['errorResponseTopic', 'error_response_topic'],
+  responseTemplate: ['responseTemplate', 'response_template'],
+  unchunked: ['unchunked'],
+  dataUrlResponseEvent: ['dataUrlResponseEvent', 'data_url_response_event'],
+};
+
+type Input = Record<string, unknown>;
+
+function field(input: Input, name: string): [string, unknown] {
+  for (const alias of ALIASES[name]!) if (input[alias] !== undefined && input[alias] !== null) return [alias, input[alias]];
+  return [name, undefined];
+}
+
+function invalid(fieldName: string, message: string, code: 'BAD_REQUEST' | 'TEMPLATE_INVALID' = 'BAD_REQUEST'): never {
+  throw new HookwireError(code, `${fieldName} ${message}`, { field: fieldName });
+}
+
+/** A mustache template must parse; its error names the field. */
+function checkMustache(fieldName: string, template: string): void {
+  try {
+    Mustache.parse(template);
+  } catch (err) {
+    invalid(fieldName, `is not a valid template: ${(err as Error).message}`, 'TEMPLATE_INVALID');
+  }
+}
+
+function optionalString(input: Input, name: string, templated: boolean): string | undefined {
+  const [alias, value] = field(input, name);
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') invalid(alias, 'must be a string');
+  if (templated) checkMustache(alias, value);
+  return value;
+}
+
+/** Booleans from JSON, or from a form ("true"/"false"). */
+function bool(input: Input, name: string, fallback: boolean): boolean {
+  const [alias, value] = field(input, name);
+  if (value === undefined) return fallback;
+  if (typeof value === 'boolean') return value;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  invalid(alias, 'must be true or false');
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Check every key and string value of a templated object, recursively. */
+function checkObject(path: string, value: unknown): TemplateObject {
+  if (!isPlainObject(value)) invalid(path, 'must be an object');
+  const walk = (p: string, v: unknown): void => {
+    if (typeof v === 'string') checkMustache(p, v);
+    else if (Array.isArray(v)) v.forEach((item, i) => walk(`${p}.${i}`, item));
+    else if (isPlainObject(v)) for (const [k, inner] of Object.entries(v)) {
+      checkMustache(`${p}.${k}`, k);
+      walk(`${p}.${k}`, inner);
+    }
+  };
+  walk(path, value);
+  return value as TemplateObject;
+}
+
+/** A URL template must be http(s) and parse once its tags are filled in. */
+function checkUrl(alias: string, url: string): void {
+  checkMustache(alias, url);
+  if (!/^https?:\/\//i.test(url)) invalid(alias, 'must start with http:// or https://');
+  const sample = url.replace(/\{\{\{?[^}]*\}?\}\}/g, 'x');
+  try {
+    new URL(sample);
+  } catch {
+    invalid(alias, `is not a valid URL: ${url}`);
+  }
+}
+
+/**
+ * Normalize a pasted Particle template (or a Hookwire integration body). Unknown fields are
+ * ignored, as Particle ignores them; `mydevices` (legacy) too.
+ */
+export function parseTemplate(raw: unknown): WebhookTemplate {
+  if (!isPlainObject(raw)) throw new HookwireError('BAD_REQUEST', 'the integration must be a JSON object');
+  const input = raw;
+
+  const [eventAlias, event] = field(input, 'event');
+  if (event === undefined || event === '') invalid('event', 'is required: the event name prefix that triggers the webhook');
+  if (typeof event !== 'string' || !isValidName(event)) invalid(eventAlias, 'must be 1-64 characters of A-Z a-z 0-9 _ - / (a prefix, no wildcards)');
+  if (isCloudResponseName(event)) invalid(eventAlias, 'cannot be a hook-sent, hook-response or hook-error name: those events never trigger integrations');
+
+  const [urlAlias, url] = field(input, 'url');
+  if (url === undefined || url === '') invalid('url', 'is required');
+  if (typeof url !== 'string') invalid(urlAlias, 'must be a string');
+  checkUrl(urlAlias, url);
+
+  const [rtAlias, rt] = field(input, 'requestType');
+  const requestType = rt === undefined ? 'POST' : String(rt).toUpperCase();
+  if (!(REQUEST_TYPES as readonly string[]).includes(requestType)) invalid(rtAlias, `must be one of ${REQUEST_TYPES.join(', ')}`);
+
+  const [devAlias, deviceID] = field(input, 'deviceID');
+  if (deviceID !== undefined && (typeof deviceID !== 'string' || !isDeviceId(deviceID))) invalid(devAlias, 'must be a device ID (24 hex characters)');
+
+  const bodies = (['json', 'form', 'body'] as const).filter((f) => field(input, f)[1] !== undefined);
+  if (bodies.length > 1) invalid(bodies[1]!, `cannot be used with ${bodies[0]}: json, form and body are mutually exclusive`);
+
+  const template: WebhookTemplate = {
+    event,
+    url,
+    requestType: requestType as RequestType,
+    disabled: bool(input, 'disabled', false),
+    noDefaults: bool(input, 'noDefaults', false),
+    rejectUnauthorized: bool(input, 'rejectUnauthorized', true),
+    unchunked: bool(input, 'unchunked', false),
+    dataUrlResponseEvent: bool(input, 'dataUrlResponseEvent', false),
+  };
+  if (deviceID !== undefined) template.deviceID = deviceID as string;
+  const name = optionalString(input, 'name', false);
+  if (name !== undefined) template.name = name;
+
+  const [, json] = field(input, 'json');
+  if (typeof json === 'string') {
+    checkMustache('json', json);
+    template.json = json;
+  } else if (json !== undefined) {
+    template.json = checkObject('json', json);
+  }
+  const [formAlias, form] = field(input, 'form');
+  if (form !== undefined) template.form = checkObject(formAlias, form);
+  const body = optionalString(input, 'body', true);
+  if (body !== undefined) template.body = body;
+  const [queryAlias, query] = field(input, 'query');
+  if (query !== undefined) template.query = checkObject(queryAlias, query);
+
+  const [headersAlias, headers] = field(input, 'headers');
+  if (headers !== undefined) {
+    if (!isPlainObject(headers)) invalid(headersAlias, 'must be an object of header names to values');
+    template.headers = {};
+    for (const [k, v] of Object.entries(headers)) {
+      if (typeof v !== 'string' && typeof v !== 'number') invalid(`${headersAlias}.${k}`, 'must be a string');
+      checkMustache(`${headersAlias}.${k}`, k);
+      checkMustache(`${headersAlias}.${k}`, String(v));
+      template.headers[k] = String(v);
+    }
+  }
+
+  const [authAlias, auth] = field(input, 'auth');
+  if (auth !== undefined) {
+    if (!isPlainObject(auth)) invalid(authAlias, 'must be {username, password}');
+    const username = auth.username ?? '';
+    const password = auth.password ?? '';
+    if (typeof username !== 'string') invalid(`${authAlias}.username`, 'must be a string');
+    if (typeof password !== 'string') invalid(`${authAlias}.password`, 'must be a string');
+    checkMustache(`${authAlias}.username`, username);
+    checkMustache(`${authAlias}.password`, password);
+    template.auth = { username, password };
+  }
+
+  for (const f of ['responseTopic', 'errorResponseTopic', 'responseTemplate'] as const) {
+    const value = optionalString(input, f, true);
+    if (value !== undefined) template[f] = value;
+  }
+  return template;
+}
+
+/** Only the template fields of an integration, in Particle's order (what PUT replaces). */
+export function templateOf(integration: Integration): WebhookTemplate {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(ALIASES)) {
+    const value = (integration as unknown as Record<string, unknown>)[key];
+    if (value !== undefined) out[key] = value;
+  }
+  return out as unknown as WebhookTemplate;
+}

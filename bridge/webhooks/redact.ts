@@ -1,0 +1,62 @@
+// Secrets never reach a delivery log: credentials in headers, URLs and bodies are blanked.
+
+import type { OutgoingRequest } from './render.ts';
+
+export const REDACTED = '[redacted]';
+
+const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key', 'api-key', 'x-auth-token', 'webhook-signature']);
+/** Query, form and JSON field names that carry credentials. */
+const SECRET_NAME = /(^|[_-])(access[_-]?token|token|api[_-]?key|apikey|key|secret|password|passwd|pwd|signature|sig|auth|credentials?)$/i;
+
+export function isSecretName(name: string): boolean {
+  return SECRET_NAME.test(name);
+}
+
+export function redactHeaders(headers: Record<string, string | string[]>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(headers)) out[k] = SECRET_HEADERS.has(k.toLowerCase()) || isSecretName(k) ? REDACTED : v;
+  return out;
+}
+
+export function redactUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return raw;
+  }
+  if (url.password) url.password = REDACTED;
+  for (const key of [...url.searchParams.keys()]) if (isSecretName(key)) url.searchParams.set(key, REDACTED);
+  return url.toString();
+}
+
+function redactJson(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactJson);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, isSecretName(k) ? REDACTED : redactJson(v)]));
+  }
+  return value;
+}
+
+/** A body as it may be logged: JSON and form fields with secret names blanked. */
+export function redactBody(body: string, contentType: string | undefined): string {
+  if (contentType?.includes('json')) {
+    try {
+      return JSON.stringify(redactJson(JSON.parse(body)));
+    } catch {
+      return body;
+    }
+  }
+  if (contentType?.includes('x-www-form-urlencoded')) {
+    const form = new URLSearchParams(body);
+    for (const key of [...form.keys()]) if (isSecretName(key)) form.set(key, REDACTED);
+    return form.toString();
+  }
+  return body;
+}
+
+export function redactRequest(request: OutgoingRequest): OutgoingRequest {
+  const out: OutgoingRequest = { method: request.method, url: redactUrl(request.url), headers: redactHeaders(request.headers) as Record<string, string> };
+  if (request.body !== undefined) out.body = redactBody(request.body, request.headers['content-type']);
+  return out;
+}

@@ -1,0 +1,177 @@
+// Render: an integration's templates over an event become the HTTP request to send
+// (PARTICLE.md §2). Mustache: `{{x}}` HTML-escapes, `{{{x}}}` does not.
+
+import Mustache from 'mustache';
+import type { HookwireEvent } from '../events/index.ts';
+import { version } from '../version.ts';
+import type { RequestType, TemplateObject, TemplateValue, WebhookTemplate } from './integration.ts';
+
+export const USER_AGENT = `Hookwire/${version} (+webhooks)`;
+
+/** The request a delivery sends. */
+export interface OutgoingRequest {
+  method: RequestType;
+  /** Absolute URL, query included. */
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+/** A template that cannot be rendered for this event (code TEMPLATE_INVALID). */
+export class TemplateError extends Error {
+  readonly code = 'TEMPLATE_INVALID';
+  constructor(readonly field: string, message: string) {
+    super(`${field}: ${message}`);
+  }
+}
+
+// Particle: `{{x}}` escapes & < > " ' (PARTICLE.md §2); mustache.js alone would also escape / ` =.
+const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+// mustache hands the raw value (a number, a boolean) to the escape function.
+const escapeHtml = (value: unknown) => String(value).replace(/[&<>"']/g, (c) => ENTITIES[c]!);
+const MUSTACHE_CONFIG = { escape: escapeHtml };
+
+export type View = Record<string, unknown>;
+
+export function render(template: string, view: View): string {
+  // Plain strings (most header names, form keys) need no mustache at all.
+  return template.includes('{{') ? Mustache.render(template, view, undefined, MUSTACHE_CONFIG) : template;
+}
+
+/** The event's data as an object of template variables, when it is JSON (or typed) data. */
+function dataFields(event: HookwireEvent): Record<string, unknown> | undefined {
+  if (event.type === 'typed') return typeof event.value === 'object' && event.value !== null && !Array.isArray(event.value) ? event.value as Record<string, unknown> : undefined;
+  if (event.type !== 'text' || event.data.charCodeAt(0) !== 123) return undefined; // '{'
+  try {
+    const parsed: unknown = JSON.parse(event.data);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? parsed as Record<string, unknown> : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The event as PARTICLE_EVENT_JSON shows it. */
+export function eventJson(event: HookwireEvent): string {
+  return JSON.stringify({
+    event: event.name,
+    data: event.data,
+    published_at: event.published_at,
+    coreid: event.coreid,
+    product_id: event.product_id,
+    fw_version: event.fw_version,
+  });
+}
+
+/**
+ * Template variables for an event: its JSON data fields, then every predefined variable
+ * (which win over data fields of the same name). The JSON and base64 forms are computed
+ * only if a template uses them.
+ */
+export function eventView(event: HookwireEvent): View {
+  const view: View = { ...dataFields(event) };
+  view.PARTICLE_DEVICE_ID = event.coreid;
+  view.PARTICLE_EVENT_NAME = event.name;
+  view.PARTICLE_EVENT_VALUE = event.data;
+  view.PARTICLE_PUBLISHED_AT = event.published_at;
+  view.PARTICLE_EVENT_ID = event.id;
+  view.PRODUCT_ID = event.product_id ?? '';
+  view.PRODUCT_USER_ID = ''; // Hookwire devices have no per-device owner
+  view.PRODUCT_VERSION = event.fw_version ?? '';
+  view.PARTICLE_EVENT_JSON = () => eventJson(event);
+  view.PARTICLE_EVENT_BASE64 = () => Buffer.from(eventJson(event)).toString('base64');
+  // Legacy names still found in old templates.
+  view.SPARK_EVENT_NAME = event.name;
+  view.SPARK_EVENT_VALUE = event.data;
+  view.SPARK_CORE_ID = event.coreid;
+  view.SPARK_PUBLISHED_AT = event.published_at;
+  return view;
+}
+
+/** Particle's default fields, in its order. */
+function defaultFields(event: HookwireEvent): [string, string][] {
+  return [['event', event.name], ['data', event.data], ['published_at', event.published_at], ['coreid', event.coreid]];
+}
+
+/** Render keys and string values of a template object, recursively; other values stay. */
+function renderObject(obj: TemplateObject, view: View): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) out[render(k, view)] = renderValue(v, view);
+  return out;
+}
+
+function renderValue(v: TemplateValue, view: View): unknown {
+  if (typeof v === 'string') return render(v, view);
+  if (Array.isArray(v)) return v.map((item) => renderValue(item, view));
+  if (v && typeof v === 'object') return renderObject(v, view);
+  return v;
+}
+
+/** A rendered value as it goes into a form or query string. */
+function formValue(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+function hasHeader(headers: Record<string, string>, name: string): boolean {
+  const lower = name.toLowerCase();
+  return Object.keys(headers).some((h) => h.toLowerCase() === lower);
+}
+
+/** Build the request an integration sends for an event. Throws TemplateError. */
+export function renderRequest(t: WebhookTemplate, event: HookwireEvent, view: View = eventView(event)): OutgoingRequest {
+  let url: URL;
+  const rendered = render(t.url, view);
+  try {
+    url = new URL(rendered);
+  } catch {
+    throw new TemplateError('url', `rendered to an invalid URL: ${rendered.slice(0, 200)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TemplateError('url', `must be http or https, rendered ${url.protocol}`);
+
+  const isGet = t.requestType === 'GET';
+  const defaults = t.noDefaults ? [] : defaultFields(event);
+  const headers: Record<string, string> = { 'user-agent': USER_AGENT };
+  let body: string | undefined;
+
+  if (t.query) for (const [k, v] of Object.entries(renderObject(t.query, view))) url.searchParams.append(k, formValue(v));
+
+  if (t.json !== undefined) {
+    let json: unknown;
+    if (typeof t.json === 'string') {
+      const text = render(t.json, view);
+      try {
+        json = JSON.parse(text);
+      } catch (err) {
+        throw new TemplateError('json', `rendered invalid JSON (${(err as Error).message}): ${text.slice(0, 200)}`);
+      }
+    } else {
+      json = renderObject(t.json, view);
+    }
+    if (defaults.length && typeof json === 'object' && json !== null && !Array.isArray(json)) {
+      json = { ...Object.fromEntries(defaults), ...(json as object) };
+    }
+    body = JSON.stringify(json);
+    headers['content-type'] = 'application/json';
+    if (isGet) for (const [k, v] of defaults) url.searchParams.append(k, v);
+  } else if (t.body !== undefined) {
+    body = render(t.body, view); // as-is: no defaults, no Content-Type (set one in headers)
+  } else {
+    // A form (or, with neither json nor body, the defaults alone): in the query for GET.
+    const fields = new URLSearchParams(isGet ? undefined : defaults);
+    if (t.form) for (const [k, v] of Object.entries(renderObject(t.form, view))) fields.append(k, formValue(v));
+    if (isGet) {
+      for (const [k, v] of fields) url.searchParams.append(k, v);
+      for (const [k, v] of defaults) url.searchParams.append(k, v);
+    } else if (t.form || defaults.length) {
+      body = fields.toString();
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+    }
+  }
+
+  if (t.headers) for (const [k, v] of Object.entries(t.headers)) headers[render(k, view).toLowerCase()] = render(v, view);
+  if (t.auth && !hasHeader(headers, 'authorization')) {
+    const credentials = `${render(t.auth.username, view)}:${render(t.auth.password, view)}`;
+    headers.authorization = `Basic ${Buffer.from(credentials).toString('base64')}`;
+  }
+  return body === undefined ? { method: t.requestType, url: url.toString(), headers } : { method: t.requestType, url: url.toString(), headers, body };
+}

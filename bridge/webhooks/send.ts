@@ -1,0 +1,143 @@
+// Send: one HTTP request through undici (a pool per origin, bounded connections), the
+// response read up to a cap, every failure classified with a stable code.
+
+import { Agent, type Dispatcher } from 'undici';
+import type { OutgoingRequest } from './render.ts';
+
+export interface SendOptions {
+  /** No connection, or no response, within this many ms is a failure. Default 20 s, as Particle. */
+  timeoutMs: number;
+  /** Most of a response body that is read, bytes. Default 100 KB, as Particle. */
+  maxResponseBytes: number;
+  /** Connections per origin. */
+  connectionsPerOrigin: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: Buffer;
+  /** The body was longer than maxResponseBytes and was cut there. */
+  truncated: boolean;
+}
+
+/** Why a request failed. `code` is stable: an HTTP status, or a network or TLS error code. */
+export interface SendFailure {
+  code: string;
+  message: string;
+}
+
+export type SendResult = { ok: true; response: HttpResponse } | { ok: false; response?: HttpResponse; failure: SendFailure };
+
+/** Node/OpenSSL codes that mean the TLS handshake or certificate failed. */
+const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|HOSTNAME_MISMATCH|EPROTO$)/;
+
+/** A network-level failure, as the codes Particle shows (PARTICLE.md §4). */
+export function classifyError(err: unknown, host: string): SendFailure {
+  let e = err as (Error & { code?: string; cause?: unknown }) | undefined;
+  // undici may wrap the socket's error.
+  while (e && !e.code && e.cause) e = e.cause as typeof e;
+  const raw = e?.code ?? (e?.name === 'AbortError' || e?.name === 'TimeoutError' ? 'UND_ERR_BODY_TIMEOUT' : undefined);
+  const detail = e?.message ?? String(err);
+  switch (raw) {
+    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'ETIMEDOUT':
+      return { code: 'ETIMEDOUT', message: `ETIMEDOUT: ${host} did not accept the connection in time` };
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+      return { code: 'ESOCKETTIMEDOUT', message: `ESOCKETTIMEDOUT: ${host} accepted the connection but did not answer in time` };
+    case 'ECONNREFUSED':
+      return { code: 'ECONNREFUSED', message: `ECONNREFUSED: ${host} refused the connection` };
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'UND_ERR_SOCKET':
+    case 'UND_ERR_CLOSED':
+      return { code: 'ECONNRESET', message: `read ECONNRESET: ${host} closed the connection abruptly` };
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_NONAME':
+      return { code: 'ENOTFOUND', message: `ENOTFOUND: ${host} could not be resolved` };
+  }
+  if (raw && TLS_CODES.test(raw)) return { code: raw, message: `TLS error from ${host}: ${detail}` };
+  return { code: raw ?? 'EREQUEST', message: `request to ${host} failed: ${detail}` };
+}
+
+function headerRecord(headers: Dispatcher.ResponseData['headers']): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+export interface Sender {
+  send(request: OutgoingRequest, rejectUnauthorized: boolean): Promise<SendResult>;
+  close(): Promise<void>;
+}
+
+export function createSender(options: SendOptions): Sender {
+  const agentOptions = (rejectUnauthorized: boolean) => new Agent({
+    connections: options.connectionsPerOrigin,
+    connect: { timeout: options.timeoutMs, rejectUnauthorized },
+    headersTimeout: options.timeoutMs,
+    bodyTimeout: options.timeoutMs,
+    keepAliveTimeout: 30_000,
+  });
+  // One agent per TLS policy; each keeps a pool per origin.
+  const verifying = agentOptions(true);
+  let lenient: Agent | undefined;
+
+  async function readBody(body: Dispatcher.ResponseData['body'], deadline: AbortSignal): Promise<{ body: Buffer; truncated: boolean }> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onAbort = () => body.destroy(Object.assign(new Error('response too slow'), { code: 'UND_ERR_BODY_TIMEOUT' }));
+    deadline.addEventListener('abort', onAbort, { once: true });
+    try {
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        if (size + chunk.length > options.maxResponseBytes) {
+          chunks.push(chunk.subarray(0, options.maxResponseBytes - size));
+          size = options.maxResponseBytes;
+          // The rest is not read: close the connection rather than drain an endless body.
+          body.destroy();
+          return { body: Buffer.concat(chunks, size), truncated: true };
+        }
+        chunks.push(chunk);
+        size += chunk.length;
+      }
+    } finally {
+      deadline.removeEventListener('abort', onAbort);
+    }
+    return { body: Buffer.concat(chunks, size), truncated: false };
+  }
+
+  return {
+    async send(request, rejectUnauthorized) {
+      const url = new URL(request.url);
+      const agent = rejectUnauthorized ? verifying : (lenient ??= agentOptions(false));
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await agent.request({
+          origin: url.origin,
+          path: url.pathname + url.search,
+          method: request.method,
+          headers: request.headers,
+          body: request.body,
+        });
+      } catch (err) {
+        return { ok: false, failure: classifyError(err, url.host) };
+      }
+      let read: { body: Buffer; truncated: boolean };
+      try {
+        // The whole body, not just each chunk, must come within the timeout: a server that
+        // trickles a byte at a time must not hold a delivery forever.
+        read = await readBody(res.body, AbortSignal.timeout(options.timeoutMs));
+      } catch (err) {
+        return { ok: false, failure: classifyError(err, url.host) };
+      }
+      const response: HttpResponse = { status: res.statusCode, headers: headerRecord(res.headers), ...read };
+      if (res.statusCode >= 200 && res.statusCode < 300) return { ok: true, response };
+      return { ok: false, response, failure: { code: String(res.statusCode), message: `error status ${res.statusCode} from ${url.host}` } };
+    },
+    async close() {
+      await Promise.all([verifying.close(), lenient?.close()]);
+    },
+  };
+}
