@@ -3,16 +3,17 @@
 import { apiClient, ApiError } from './api-client.ts';
 import type { CliContext, Command } from './command.ts';
 import devices from './commands/devices.ts';
+import integrations from './commands/integrations.ts';
 import start from './commands/start.ts';
 import { HookwireError } from '../errors.ts';
 import { version } from '../version.ts';
 
-const commands: Command[] = [start, devices];
+const commands: Command[] = [start, devices, integrations];
 
 function help(ctx: CliContext): void {
   ctx.out(`hookwire ${version}: a self-hosted device cloud for webhooks\n`);
   ctx.out('Usage: hookwire <command> [options]\n');
-  for (const c of commands) ctx.out(`  ${c.usage.padEnd(44)} ${c.summary}`);
+  for (const c of commands) ctx.out(`  hookwire ${c.name.padEnd(14)} ${c.summary}\n      ${c.usage}`);
   ctx.out('\nThe CLI finds the bridge with HOOKWIRE_URL (default http://127.0.0.1:8080) and its token with');
   ctx.out('HOOKWIRE_TOKEN, else the admin-token file in HOOKWIRE_DATA_DIR (default ./data).');
 }

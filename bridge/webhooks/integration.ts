@@ -133,7 +133,8 @@ function checkObject(path: string, value: unknown): TemplateObject {
 function checkUrl(alias: string, url: string): void {
   checkMustache(alias, url);
   if (!/^https?:\/\//i.test(url)) invalid(alias, 'must start with http:// or https://');
-  const sample = url.replace(/\{\{\{?[^}]*\}?\}\}/g, 'x');
+  // '0' fits wherever a tag may stand: a host label, a port, a path or a query.
+  const sample = url.replace(/\{\{\{?[^}]*\}?\}\}/g, '0');
   try {
     new URL(sample);
   } catch {

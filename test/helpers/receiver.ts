@@ -19,9 +19,9 @@ export interface Receiver {
   url: string;
   port: number;
   requests: Captured[];
-  /** Answer requests whose path starts with `prefix` with `handler` (default: 200, empty body). */
+  /** Answer requests to `prefix` (or below it) with `handler` (default: 200, empty body). */
   on(prefix: string, handler: Handler): void;
-  /** The first request (already received or to come) whose path starts with `prefix`. */
+  /** The first request (already received or to come) to `prefix` or below it. */
   next(prefix: string, ms?: number): Promise<Captured>;
   close(): Promise<void>;
 }
@@ -32,6 +32,11 @@ export async function receiver(): Promise<Receiver> {
   const waiters: { prefix: string; resolve: (c: Captured) => void }[] = [];
   const sockets = new Set<Socket>();
   const pathOf = (url: string) => url.split('?')[0]!;
+  /** `/a` matches `/a` and `/a/b`, never `/ab`. */
+  const under = (url: string, prefix: string) => {
+    const path = pathOf(url);
+    return path === prefix || path.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`);
+  };
 
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -39,11 +44,11 @@ export async function receiver(): Promise<Receiver> {
     req.on('end', () => {
       const captured: Captured = { method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks), at: performance.now() };
       requests.push(captured);
-      for (const w of [...waiters]) if (pathOf(captured.url).startsWith(w.prefix)) {
+      for (const w of [...waiters]) if (under(captured.url, w.prefix)) {
         waiters.splice(waiters.indexOf(w), 1);
         w.resolve(captured);
       }
-      const handler = handlers.find(([p]) => pathOf(captured.url).startsWith(p))?.[1];
+      const handler = handlers.find(([p]) => under(captured.url, p))?.[1];
       if (handler) handler(captured, res);
       else res.end();
     });
@@ -61,7 +66,7 @@ export async function receiver(): Promise<Receiver> {
     requests,
     on: (prefix, handler) => void handlers.unshift([prefix, handler]),
     next(prefix, ms = 5000) {
-      const seen = requests.find((r) => pathOf(r.url).startsWith(prefix));
+      const seen = requests.find((r) => under(r.url, prefix));
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no request to ${prefix}`)), ms);

@@ -1,0 +1,120 @@
+// hookwire integrations create|list|show|delete|enable|disable
+
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { table, type Command } from '../command.ts';
+
+interface Summary {
+  id: string;
+  event: string;
+  url: string;
+  requestType: string;
+  name?: string;
+  disabled: boolean;
+  product_id: number | null;
+}
+
+interface Log {
+  at: string;
+  ok: boolean;
+  durationMs: number;
+  event: { name: string; data: string };
+  request?: { method: string; url: string };
+  response?: { status: number };
+  error?: { code: string; message: string };
+  note?: string;
+}
+
+interface Detail extends Summary {
+  counters: { success: number; error: number; lastError: { code: string; message: string } | null; lastSuccessAt: string | null };
+  logs: Log[];
+  [field: string]: unknown;
+}
+
+function describe(i: Detail): string[] {
+  const lines = [`${i.id}  ${i.name ?? ''}`.trimEnd(), ''];
+  const hidden = new Set(['id', 'counters', 'logs', 'integration_type']);
+  for (const [k, v] of Object.entries(i)) {
+    if (hidden.has(k) || v === undefined || v === null) continue;
+    lines.push(`  ${k.padEnd(22)} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+  }
+  const c = i.counters;
+  lines.push('', `  calls: ${c.success} succeeded, ${c.error} failed`);
+  if (c.lastError) lines.push(`  last error: ${c.lastError.code}: ${c.lastError.message}`);
+  if (i.logs.length) {
+    lines.push('', '  recent deliveries (newest first):');
+    for (const l of i.logs) {
+      const outcome = l.ok ? `${l.response?.status ?? 'ok'}` : `${l.error?.code}`;
+      lines.push(`    ${l.at}  ${l.ok ? 'ok   ' : 'ERROR'}  ${outcome.padEnd(15)} ${l.event.name}  ${Math.round(l.durationMs)} ms${l.note ? `  (${l.note})` : ''}`);
+    }
+  }
+  return lines;
+}
+
+const integrations: Command = {
+  name: 'integrations',
+  summary: 'create (from a pasted Particle template), list, show, delete, enable, disable webhooks',
+  usage: 'integrations create <template.json> [--product P] | list | show <id> | delete <id> | enable <id> | disable <id>  [--json]',
+  async run(args, ctx) {
+    const { values, positionals } = parseArgs({
+      args,
+      options: { product: { type: 'string' }, json: { type: 'boolean' } },
+      allowPositionals: true,
+    });
+    const [sub, arg] = positionals;
+    const api = ctx.api();
+    const base = values.product ? `/v1/products/${encodeURIComponent(values.product)}/integrations` : '/v1/integrations';
+    const print = (value: unknown, text: () => string[]) => {
+      for (const line of values.json ? [JSON.stringify(value, null, 2)] : text()) ctx.out(line);
+    };
+    const need = (what: string) => {
+      if (!arg) throw Object.assign(new Error(`"integrations ${sub}" needs ${what}`), { code: 'ERR_PARSE_ARGS_MISSING' });
+      return arg;
+    };
+
+    switch (sub) {
+      case 'create': {
+        const file = need('a template file (a Particle webhook template, JSON)');
+        let template: unknown;
+        try {
+          template = JSON.parse(await readFile(file, 'utf8'));
+        } catch (err) {
+          ctx.err(`error: cannot read ${file} as JSON: ${(err as Error).message}`);
+          return 1;
+        }
+        const created = await api.request<{ id: string; event: string; url: string }>('POST', base, { integration_type: 'Webhook', ...(template as object) });
+        print(created, () => [`Integration ${created.id} created: events starting with "${created.event}" → ${created.url}`]);
+        return 0;
+      }
+      case 'list': {
+        const list = await api.request<Summary[]>('GET', base);
+        print(list, () => list.length === 0 ? ['No integrations yet: hookwire integrations create <template.json>'] : table([
+          ['ID', 'EVENT', 'METHOD', 'URL', 'STATE', 'PRODUCT', 'NAME'],
+          ...list.map((i) => [i.id, i.event, i.requestType, i.url, i.disabled ? 'disabled' : 'enabled', String(i.product_id ?? '-'), i.name ?? '']),
+        ]));
+        return 0;
+      }
+      case 'show': {
+        const { integration } = await api.request<{ integration: Detail }>('GET', `${base}/${encodeURIComponent(need('an integration ID'))}`);
+        print(integration, () => describe(integration));
+        return 0;
+      }
+      case 'delete': {
+        await api.request('DELETE', `${base}/${encodeURIComponent(need('an integration ID'))}`);
+        print({ ok: true }, () => [`Integration ${arg} deleted.`]);
+        return 0;
+      }
+      case 'enable':
+      case 'disable': {
+        const { integration } = await api.request<{ integration: Detail }>('POST', `${base}/${encodeURIComponent(need('an integration ID'))}/${sub}`);
+        print(integration, () => [`Integration ${integration.id} ${integration.disabled ? 'disabled' : 'enabled'}.`]);
+        return 0;
+      }
+      default:
+        ctx.err(`usage: hookwire ${integrations.usage}`);
+        return 2;
+    }
+  },
+};
+
+export default integrations;
