@@ -42,6 +42,7 @@ test('a device cannot connect with another device\'s token, a wrong ID, or no pa
   assert.is(await connackCode(b.mqttUrl, { clientId: 'svc', username: 'service', password: 'hwt_wrong' }), 4, 'bad API token');
   const refusals = b.logs.filter((l) => l.msg && l.code === 'AUTH_FAILED');
   assert.ok(refusals.some((l) => l.deviceId === A.id), 'refusal logged with the device ID');
+  assert.not.ok(b.logs.some((l) => l.deviceId === A.id && l.code === 'PROTOCOL_ERROR'), 'a refused CONNECT is logged once, as what it is');
   assert.not.ok(JSON.stringify(b.logs).includes(B.token), 'tokens never reach the log');
 });
 

@@ -80,7 +80,10 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   });
   let deviceCount = 0;
 
-  const onClientError = (client: Client | null, err: Error) => {
+  const onClientError = (client: Client | null, err: Error & { errorCode?: unknown }) => {
+    // A refused CONNECT comes back here too (aedes sets errorCode to the CONNACK code); the
+    // refusal was already logged, with its own code, when it was decided.
+    if (typeof err.errorCode === 'number') return;
     const code = errorCode(err);
     const remote = (client?.conn as Socket | undefined)?.remoteAddress;
     const fields = { deviceId: client?.id ?? undefined, remote, code, reason: err.message };
