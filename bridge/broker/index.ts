@@ -46,6 +46,29 @@ export interface Broker {
   close(): Promise<void>;
 }
 
+/**
+ * One write syscall per connection per event-loop turn. aedes writes every packet on its own
+ * (each PUBACK, each forwarded event); mqtt-packet corks only until the next tick. A service
+ * client watching `#` receives thousands of events a second: batching its writes per turn
+ * costs at most one turn of latency and saves most of the syscalls.
+ */
+function coalesceWrites(socket: Socket): void {
+  let corked = false;
+  const flush = () => {
+    corked = false;
+    socket.uncork();
+  };
+  const write = socket.write;
+  socket.write = function coalescedWrite(this: Socket, ...args: Parameters<Socket['write']>) {
+    if (!corked) {
+      corked = true;
+      socket.cork();
+      setImmediate(flush);
+    }
+    return write.apply(this, args);
+  } as Socket['write'];
+}
+
 /** Error messages from the socket or parser, mapped to stable codes for the log. */
 function errorCode(err: Error & { code?: unknown }): string {
   if (typeof err.code === 'string') return err.code;
@@ -131,6 +154,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
         sockets.add(socket);
         socket.once('close', () => sockets.delete(socket));
         socket.setNoDelay(true); // PUBACKs and responses are small and latency matters
+        coalesceWrites(socket);
         handle(socket);
       });
       const server = tcp;

@@ -9,7 +9,7 @@ import type { Logger } from '../log.ts';
 import type { IntegrationRecord, Store } from '../store/index.ts';
 import { parseTemplate, templateOf, type Integration, type WebhookTemplate } from './integration.ts';
 import { MatchIndex } from './match.ts';
-import { createPipeline, type Publish } from './pipeline.ts';
+import { createPipeline, DONE, type Publish } from './pipeline.ts';
 import { memoryRecorder, type Counters, type DeliveryLog } from './record.ts';
 import { createSender } from './send.ts';
 
@@ -68,6 +68,7 @@ export async function createWebhooks(deps: WebhooksDeps) {
 
   function handle(event: HookwireEvent): Promise<void> {
     const p = pipeline.handle(event);
+    if (p === DONE) return p; // matched nothing (every hook-* event): no bookkeeping
     inFlight.add(p);
     p.finally(() => inFlight.delete(p));
     return p;

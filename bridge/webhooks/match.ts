@@ -1,15 +1,23 @@
-// Match: which integrations an event triggers. An index keyed by trigger prefix: an event
-// looks up each of its own prefixes whose length some trigger has, so the cost depends on
-// the name's length, not on how many integrations there are (1,000 cost what 10 do).
+// Match: which integrations an event triggers. Triggers are string prefixes, so they live in
+// a trie keyed by character: an event walks down its own name and collects the integrations
+// on the nodes it passes, stopping where no trigger continues. The cost depends on the event
+// name, not on how many integrations there are (1,000 cost what 10 do).
 
 import type { HookwireEvent } from '../events/index.ts';
 import type { Integration } from './integration.ts';
 import { isCloudResponseName } from './names.ts';
 
+interface TrieNode {
+  /** Next character (its UTF-16 code) to the node below. */
+  next: Map<number, TrieNode>;
+  /** Integrations whose trigger ends here. */
+  here: Integration[];
+}
+
+const node = (): TrieNode => ({ next: new Map(), here: [] });
+
 export class MatchIndex {
-  private byPrefix = new Map<string, Integration[]>();
-  /** Distinct trigger lengths, ascending: the only prefix lengths worth looking up. */
-  private lengths: number[] = [];
+  private root = node();
   private byId = new Map<string, Integration>();
 
   get size(): number {
@@ -21,45 +29,49 @@ export class MatchIndex {
     this.delete(integration.id);
     if (integration.disabled) return;
     this.byId.set(integration.id, integration);
-    const list = this.byPrefix.get(integration.event);
-    if (list) list.push(integration);
-    else {
-      this.byPrefix.set(integration.event, [integration]);
-      this.updateLengths();
+    let at = this.root;
+    for (let i = 0; i < integration.event.length; i++) {
+      const c = integration.event.charCodeAt(i);
+      let child = at.next.get(c);
+      if (!child) at.next.set(c, (child = node()));
+      at = child;
     }
+    at.here.push(integration);
   }
 
   delete(id: string): void {
     const existing = this.byId.get(id);
     if (!existing) return;
     this.byId.delete(id);
-    const list = this.byPrefix.get(existing.event)!.filter((i) => i.id !== id);
-    if (list.length) this.byPrefix.set(existing.event, list);
-    else {
-      this.byPrefix.delete(existing.event);
-      this.updateLengths();
+    // Walk down, remember the path, then prune nodes left empty.
+    const path: TrieNode[] = [this.root];
+    for (let i = 0; i < existing.event.length; i++) path.push(path[i]!.next.get(existing.event.charCodeAt(i))!);
+    const end = path[path.length - 1]!;
+    end.here = end.here.filter((i) => i.id !== id);
+    for (let i = existing.event.length; i > 0; i--) {
+      const n = path[i]!;
+      if (n.here.length || n.next.size) break;
+      path[i - 1]!.next.delete(existing.event.charCodeAt(i - 1));
     }
-  }
-
-  private updateLengths(): void {
-    this.lengths = [...new Set([...this.byPrefix.keys()].map((k) => k.length))].sort((a, b) => a - b);
   }
 
   /** Enabled integrations this event triggers: prefix, device and product filters. */
   match(event: HookwireEvent): Integration[] {
     const name = event.name;
     if (isCloudResponseName(name)) return []; // hook-* events never trigger
-    const out: Integration[] = [];
-    for (const len of this.lengths) {
-      if (len > name.length) break;
-      const list = this.byPrefix.get(len === name.length ? name : name.slice(0, len));
-      if (!list) continue;
-      for (const i of list) {
-        if (i.deviceID !== undefined && i.deviceID !== event.coreid) continue;
-        if (i.productId !== null && i.productId !== event.product_id) continue;
-        out.push(i);
+    let out: Integration[] | undefined;
+    let at: TrieNode | undefined = this.root;
+    for (let i = 0; i < name.length; i++) {
+      at = at.next.get(name.charCodeAt(i));
+      if (!at) break;
+      for (const integration of at.here) {
+        if (integration.deviceID !== undefined && integration.deviceID !== event.coreid) continue;
+        if (integration.productId !== null && integration.productId !== event.product_id) continue;
+        (out ??= []).push(integration);
       }
     }
-    return out;
+    return out ?? NONE;
   }
 }
+
+const NONE: Integration[] = [];

@@ -44,6 +44,8 @@ interface Delivery {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** What handle returns for an event that triggers nothing. */
+export const DONE = Promise.resolve();
 
 export function createPipeline(deps: PipelineDeps) {
   const { index, sender, recorder, publish, maxResponseBytes } = deps;
@@ -130,7 +132,7 @@ export function createPipeline(deps: PipelineDeps) {
     /** Deliver an event to every integration it triggers; resolves when all are done. */
     handle(event: HookwireEvent): Promise<void> {
       const matched = index.match(event);
-      if (matched.length === 0) return Promise.resolve();
+      if (matched.length === 0) return DONE;
       const view = eventView(event); // shared by every integration this event triggers
       if (matched.length === 1) return deliver(matched[0]!, event, view);
       return Promise.all(matched.map((i) => deliver(i, event, view))).then(() => undefined);

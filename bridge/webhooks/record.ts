@@ -4,7 +4,7 @@
 
 import type { HookwireEvent } from '../events/index.ts';
 import type { OutgoingRequest } from './render.ts';
-import { redactHeaders, redactRequest } from './redact.ts';
+import { redactHeaders, redactRequest, type LoggedRequest } from './redact.ts';
 import type { HttpResponse, SendFailure } from './send.ts';
 
 /** Log entries keep this much of a response body, bytes. */
@@ -17,7 +17,7 @@ export interface DeliveryLog {
   ok: boolean;
   durationMs: number;
   event: { id: string; name: string; data: string; coreid: string; published_at: string };
-  request?: OutgoingRequest;
+  request?: LoggedRequest;
   response?: { status: number; headers: Record<string, string | string[]>; body: string; truncated: boolean };
   error?: SendFailure;
   /** Something worth knowing that is not an error (e.g. a response discarded). */
@@ -73,8 +73,14 @@ export function toLog(attempt: Attempt, at = new Date()): DeliveryLog {
 
 const emptyCounters = (): Counters => ({ success: 0, error: 0, lastError: null, lastErrorAt: null, lastSuccessAt: null });
 
+interface Kept {
+  attempt: Attempt;
+  at: Date;
+}
+
 export function memoryRecorder(): Recorder {
-  const state = new Map<string, { counters: Counters; successes: DeliveryLog[]; errors: DeliveryLog[] }>();
+  // Attempts are kept as they are; their redacted logs are built only when someone reads them.
+  const state = new Map<string, { counters: Counters; successes: Kept[]; errors: Kept[] }>();
   const of = (id: string) => {
     let s = state.get(id);
     if (!s) state.set(id, (s = { counters: emptyCounters(), successes: [], errors: [] }));
@@ -83,24 +89,24 @@ export function memoryRecorder(): Recorder {
   return {
     record(id, attempt) {
       const s = of(id);
-      const log = toLog(attempt);
-      const list = log.ok ? s.successes : s.errors;
-      list.unshift(log);
+      const at = new Date();
+      const list = attempt.failure ? s.errors : s.successes;
+      list.unshift({ attempt, at });
       if (list.length > LOG_KEEP) list.pop();
-      if (log.ok) {
-        s.counters.success++;
-        s.counters.lastSuccessAt = log.at;
-      } else {
+      if (attempt.failure) {
         s.counters.error++;
-        s.counters.lastError = log.error!;
-        s.counters.lastErrorAt = log.at;
+        s.counters.lastError = attempt.failure;
+        s.counters.lastErrorAt = at.toISOString();
+      } else {
+        s.counters.success++;
+        s.counters.lastSuccessAt = at.toISOString();
       }
     },
     counters: (id) => ({ ...of(id).counters }),
     /** Newest first, successes and errors interleaved by time. */
     logs(id) {
       const s = of(id);
-      return [...s.successes, ...s.errors].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
+      return [...s.successes, ...s.errors].sort((a, b) => b.at.getTime() - a.at.getTime()).map((k) => toLog(k.attempt, k.at));
     },
     forget: (id) => void state.delete(id),
   };

@@ -55,8 +55,11 @@ export function redactBody(body: string, contentType: string | undefined): strin
   return body;
 }
 
-export function redactRequest(request: OutgoingRequest): OutgoingRequest {
-  const out: OutgoingRequest = { method: request.method, url: redactUrl(request.url), headers: redactHeaders(request.headers) as Record<string, string> };
+/** A request as a delivery log shows it. */
+export type LoggedRequest = Pick<OutgoingRequest, 'method' | 'url' | 'headers' | 'body'>;
+
+export function redactRequest(request: OutgoingRequest): LoggedRequest {
+  const out: LoggedRequest = { method: request.method, url: redactUrl(request.url), headers: redactHeaders(request.headers) as Record<string, string> };
   if (request.body !== undefined) out.body = redactBody(request.body, request.headers['content-type']);
   return out;
 }

@@ -85,56 +85,60 @@ export function createSender(options: SendOptions): Sender {
   const verifying = agentOptions(true);
   let lenient: Agent | undefined;
 
-  async function readBody(body: Dispatcher.ResponseData['body'], deadline: AbortSignal): Promise<{ body: Buffer; truncated: boolean }> {
+  /**
+   * Read a body up to maxResponseBytes. undici's bodyTimeout catches a body that stalls; the
+   * deadline, checked as each chunk arrives, catches one that trickles a byte at a time so it
+   * never stalls for long, without a timer per request.
+   */
+  async function readBody(res: Dispatcher.ResponseData, deadline: number): Promise<{ body: Buffer; truncated: boolean }> {
+    const length = Number(res.headers['content-length']);
+    // Most answers are small and say so: take them whole.
+    if (length <= options.maxResponseBytes) return { body: Buffer.from(await res.body.arrayBuffer()), truncated: false };
     const chunks: Buffer[] = [];
     let size = 0;
-    const onAbort = () => body.destroy(Object.assign(new Error('response too slow'), { code: 'UND_ERR_BODY_TIMEOUT' }));
-    deadline.addEventListener('abort', onAbort, { once: true });
-    try {
-      for await (const chunk of body as AsyncIterable<Buffer>) {
-        if (size + chunk.length > options.maxResponseBytes) {
-          chunks.push(chunk.subarray(0, options.maxResponseBytes - size));
-          size = options.maxResponseBytes;
-          // The rest is not read: close the connection rather than drain an endless body.
-          body.destroy();
-          return { body: Buffer.concat(chunks, size), truncated: true };
-        }
-        chunks.push(chunk);
-        size += chunk.length;
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      if (performance.now() > deadline) {
+        res.body.destroy();
+        throw Object.assign(new Error('response body too slow'), { code: 'UND_ERR_BODY_TIMEOUT' });
       }
-    } finally {
-      deadline.removeEventListener('abort', onAbort);
+      if (size + chunk.length > options.maxResponseBytes) {
+        chunks.push(chunk.subarray(0, options.maxResponseBytes - size));
+        size = options.maxResponseBytes;
+        // The rest is not read: close the connection rather than drain an endless body.
+        res.body.destroy();
+        return { body: Buffer.concat(chunks, size), truncated: true };
+      }
+      chunks.push(chunk);
+      size += chunk.length;
     }
     return { body: Buffer.concat(chunks, size), truncated: false };
   }
 
   return {
     async send(request, rejectUnauthorized) {
-      const url = new URL(request.url);
+      const host = request.origin.slice(request.origin.indexOf('//') + 2);
       const agent = rejectUnauthorized ? verifying : (lenient ??= agentOptions(false));
       let res: Dispatcher.ResponseData;
       try {
         res = await agent.request({
-          origin: url.origin,
-          path: url.pathname + url.search,
+          origin: request.origin,
+          path: request.path,
           method: request.method,
           headers: request.headers,
           body: request.body,
         });
       } catch (err) {
-        return { ok: false, failure: classifyError(err, url.host) };
+        return { ok: false, failure: classifyError(err, host) };
       }
       let read: { body: Buffer; truncated: boolean };
       try {
-        // The whole body, not just each chunk, must come within the timeout: a server that
-        // trickles a byte at a time must not hold a delivery forever.
-        read = await readBody(res.body, AbortSignal.timeout(options.timeoutMs));
+        read = await readBody(res, performance.now() + options.timeoutMs); // the whole body within the timeout
       } catch (err) {
-        return { ok: false, failure: classifyError(err, url.host) };
+        return { ok: false, failure: classifyError(err, host) };
       }
       const response: HttpResponse = { status: res.statusCode, headers: headerRecord(res.headers), ...read };
       if (res.statusCode >= 200 && res.statusCode < 300) return { ok: true, response };
-      return { ok: false, response, failure: { code: String(res.statusCode), message: `error status ${res.statusCode} from ${url.host}` } };
+      return { ok: false, response, failure: { code: String(res.statusCode), message: `error status ${res.statusCode} from ${host}` } };
     },
     async close() {
       await Promise.all([verifying.close(), lenient?.close()]);
