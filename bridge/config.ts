@@ -31,6 +31,22 @@ export interface BridgeConfig {
   maxBodyBytes: number;
   /** A webhook with no connection or no answer within this many ms fails. Default 20 s, as Particle. */
   webhookTimeoutMs: number;
+  /** Requests in flight per target host. Default 32. */
+  hostConcurrency: number;
+  /** Deliveries waiting in memory per target host; more wait in the store. Default 1,000. */
+  hostQueue: number;
+  /** Errors a host needs before it can be put to sleep. Default 3. */
+  throttleMinErrors: number;
+  /** How long a failing host sleeps after its last error, ms. Default 5 s. */
+  throttleCooldownMs: number;
+  /** Multiplies every wait: retry delays, Retry-After, the throttle's cooldown. Default 1; tests shrink it. */
+  timeScale: number;
+  /** SMTP server for notification emails, e.g. smtp://user:pass@mail.example.com:587. Default none. */
+  smtpUrl: string | undefined;
+  /** The From address of notification emails. */
+  mailFrom: string;
+  /** At most one email per integration per this many ms. Default 1 hour. */
+  emailIntervalMs: number;
 }
 
 export const defaults: BridgeConfig = {
@@ -46,6 +62,14 @@ export const defaults: BridgeConfig = {
   mqttDrainTimeoutMs: 5_000,
   maxBodyBytes: 1024 * 1024,
   webhookTimeoutMs: 20_000, // 20 s, as Particle
+  hostConcurrency: 32,
+  hostQueue: 1_000,
+  throttleMinErrors: 3,
+  throttleCooldownMs: 5_000, // Particle: "after a few seconds without errors"
+  timeScale: 1,
+  smtpUrl: undefined,
+  mailFrom: 'hookwire@localhost',
+  emailIntervalMs: 3_600_000, // 1 hour
 };
 
 /** Environment variables and the config field each sets. */
@@ -57,6 +81,14 @@ const env: Record<string, keyof BridgeConfig> = {
   HOOKWIRE_STORE: 'storePath',
   HOOKWIRE_LOG_LEVEL: 'logLevel',
   HOOKWIRE_WEBHOOK_TIMEOUT_MS: 'webhookTimeoutMs',
+  HOOKWIRE_HOST_CONCURRENCY: 'hostConcurrency',
+  HOOKWIRE_HOST_QUEUE: 'hostQueue',
+  HOOKWIRE_THROTTLE_MIN_ERRORS: 'throttleMinErrors',
+  HOOKWIRE_THROTTLE_COOLDOWN_MS: 'throttleCooldownMs',
+  HOOKWIRE_TIME_SCALE: 'timeScale',
+  HOOKWIRE_SMTP_URL: 'smtpUrl',
+  HOOKWIRE_MAIL_FROM: 'mailFrom',
+  HOOKWIRE_EMAIL_INTERVAL_MS: 'emailIntervalMs',
 };
 
 /** Command-line flags and the config field each sets. */
@@ -96,11 +128,23 @@ export function makeConfig(overrides: Partial<Record<keyof BridgeConfig, unknown
     mqttDrainTimeoutMs: Number(c.mqttDrainTimeoutMs),
     maxBodyBytes: Number(c.maxBodyBytes),
     webhookTimeoutMs: Number(c.webhookTimeoutMs),
+    hostConcurrency: Number(c.hostConcurrency),
+    hostQueue: Number(c.hostQueue),
+    throttleMinErrors: Number(c.throttleMinErrors),
+    throttleCooldownMs: Number(c.throttleCooldownMs),
+    timeScale: Number(c.timeScale),
+    smtpUrl: c.smtpUrl === undefined || c.smtpUrl === '' ? undefined : String(c.smtpUrl),
+    mailFrom: String(c.mailFrom),
+    emailIntervalMs: Number(c.emailIntervalMs),
   };
+  if (config.smtpUrl !== undefined && !/^smtps?:\/\//.test(config.smtpUrl)) {
+    throw new HookwireError('CONFIG_INVALID', 'smtpUrl must be an smtp:// or smtps:// URL', { field: 'smtpUrl' });
+  }
   if (!LEVELS.includes(config.logLevel)) {
     throw new HookwireError('CONFIG_INVALID', `logLevel must be one of ${LEVELS.join(', ')}`, { field: 'logLevel' });
   }
-  for (const field of ['maxPacketBytes', 'connectTimeoutSec', 'mqttDrainTimeoutMs', 'maxBodyBytes', 'webhookTimeoutMs'] as const) {
+  for (const field of ['maxPacketBytes', 'connectTimeoutSec', 'mqttDrainTimeoutMs', 'maxBodyBytes', 'webhookTimeoutMs', 'hostConcurrency',
+    'hostQueue', 'throttleMinErrors', 'throttleCooldownMs', 'timeScale', 'emailIntervalMs'] as const) {
     if (!(config[field] > 0)) throw new HookwireError('CONFIG_INVALID', `${field} must be a positive number`, { field });
   }
   return config;

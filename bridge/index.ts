@@ -13,7 +13,7 @@ import { EventBus } from './events/index.ts';
 import { createLogger, type Logger } from './log.ts';
 import { openSqliteStore, type Store } from './store/index.ts';
 import { version } from './version.ts';
-import { createWebhooks, type Webhooks } from './webhooks/index.ts';
+import { createWebhooks, webhookDefaults, type Webhooks } from './webhooks/index.ts';
 
 export { makeConfig, version, type BridgeConfig };
 
@@ -51,11 +51,26 @@ export async function startBridge(overrides: Partial<Record<keyof BridgeConfig, 
   const store = openSqliteStore(config.storePath ?? join(config.dataDir, 'hookwire.db'));
   const admin = await ensureAdminToken(store, config.dataDir);
   const bus = new EventBus();
-  const broker = await createBroker({ store, bus, logger, maxPacketBytes: config.maxPacketBytes, connectTimeoutSec: config.connectTimeoutSec, drainTimeoutMs: config.mqttDrainTimeoutMs });
-  const webhooks = await createWebhooks({
+  // The broker hands accepted events to the webhooks, which publish through the broker: the
+  // webhooks exist before the broker listens, so the late binding below is never called early.
+  let webhooks: Webhooks | undefined;
+  const broker = await createBroker({
     store, bus, logger,
+    accept: (event) => webhooks!.accept(event),
+    maxPacketBytes: config.maxPacketBytes,
+    connectTimeoutSec: config.connectTimeoutSec,
+    drainTimeoutMs: config.mqttDrainTimeoutMs,
+  });
+  webhooks = await createWebhooks({
+    store, logger,
     publish: (name, payload, qos) => void broker.publishCloud(name, payload, qos),
-    options: { timeoutMs: config.webhookTimeoutMs },
+    options: {
+      timeoutMs: config.webhookTimeoutMs,
+      timeScale: config.timeScale,
+      lanes: { concurrency: config.hostConcurrency, queue: config.hostQueue },
+      throttle: { ...webhookDefaults.throttle, cooldownMs: config.throttleCooldownMs, minErrors: config.throttleMinErrors },
+      notify: { smtpUrl: config.smtpUrl, from: config.mailFrom, emailIntervalMs: config.emailIntervalMs },
+    },
   });
   const api = createApi({ store, bus, broker, webhooks, logger, version, maxBodyBytes: config.maxBodyBytes });
 

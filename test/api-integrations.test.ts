@@ -36,7 +36,9 @@ test('POST /v1/integrations: 201 {ok, id, url, event, created_at, hookUrl}; GET 
   assert.equal({ id: i.id, integration_type: i.integration_type, name: i.name, event: i.event, url: i.url, requestType: i.requestType, json: i.json, noDefaults: i.noDefaults, rejectUnauthorized: i.rejectUnauthorized, disabled: i.disabled },
     { id: res.body.id, integration_type: 'Webhook', name: 'Room temp', event: 'temp', url: 'https://example.com/in', requestType: 'POST', json: { t: '{{{temp}}}' }, noDefaults: true, rejectUnauthorized: true, disabled: false });
   assert.equal(i.logs, []);
-  assert.equal([i.counters.success, i.counters.error], [0, 0]);
+  assert.equal([i.counters.total_calls, i.counters.total_errors, i.state], [0, 0, 'Unknown']);
+  assert.equal(i.signing, { enabled: false, previous_valid_until: null });
+  assert.is(i.retryPolicy, 'particle');
 });
 
 test('legacy POST /v1/webhooks takes a template alone; both lists show both', async () => {

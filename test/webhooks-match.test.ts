@@ -8,7 +8,7 @@ import type { HookwireEvent } from '../bridge/events/index.ts';
 
 const integration = (id: string, event: string, extra: Partial<Integration> = {}): Integration => ({
   id, event, url: 'https://example.com', requestType: 'POST', disabled: false, noDefaults: false, rejectUnauthorized: true,
-  unchunked: false, dataUrlResponseEvent: false, productId: null, createdAt: '', updatedAt: '', ...extra,
+  unchunked: false, dataUrlResponseEvent: false, retryPolicy: 'particle', productId: null, createdAt: '', updatedAt: '', ...extra,
 });
 const event = (name: string, coreid = 'a'.repeat(24), product: number | null = null): HookwireEvent => ({
   id: '1', name, data: '', type: 'text', published_at: '', coreid, product_id: product, fw_version: null,

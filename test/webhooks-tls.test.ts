@@ -45,7 +45,7 @@ test('a self-signed certificate is refused by default, with its TLS code', async
   await device.publish('strict', 'x', { qos: 1 });
   await until(() => heard.some((h) => h.name === `${device.deviceID()}/hook-error/strict/0`));
   const counters = (await b.call('GET', `/v1/integrations/${body.id}`)).body.integration.counters;
-  assert.is(counters.lastError.code, 'DEPTH_ZERO_SELF_SIGNED_CERT');
+  assert.is(counters.last_error.code, 'DEPTH_ZERO_SELF_SIGNED_CERT');
   assert.match(String(heard.find((h) => h.name.endsWith('hook-error/strict/0'))!.data), /^TLS error from 127\.0\.0\.1/);
 });
 

@@ -11,7 +11,7 @@
 
 import type { AedesPublishPacket, AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
 import { ERROR_LEVEL, isDeviceId, privateOwner } from '../../firmware-sdk/src/rules.ts';
-import { CLOUD_COREID, cloudEvent, deviceEvent, isRefused, type EventBus, type Refused } from '../events/index.ts';
+import { CLOUD_COREID, cloudEvent, deviceEvent, isRefused, type EventBus, type HookwireEvent, type Refused } from '../events/index.ts';
 import { hashSecret, sameHash } from '../ids.ts';
 import type { Logger } from '../log.ts';
 import type { Store, TokenScope } from '../store/index.ts';
@@ -24,6 +24,8 @@ export interface AccessDeps {
   store: Store;
   bus: EventBus;
   logger: Logger;
+  /** Store an event and its deliveries; a promise when that is under way (see BrokerOptions). */
+  accept: (event: HookwireEvent) => Promise<void> | undefined;
 }
 
 /** CONNACK return codes [MQTT-3.2.2.3]. */
@@ -42,7 +44,7 @@ function authError(returnCode: number, message: string): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 }
 
-export function createAccess({ store, bus, logger }: AccessDeps) {
+export function createAccess({ store, bus, logger, accept }: AccessDeps) {
   const identities = new WeakMap<Client, Identity>();
   const logBudget = new WeakMap<Client, { windowStart: number; logged: number; suppressed: number }>();
   const log = logger.child({ component: 'broker' });
@@ -108,6 +110,24 @@ export function createAccess({ store, bus, logger }: AccessDeps) {
     });
   }
 
+  /**
+   * Ingest an accepted event. A QoS 1 event is durable before this calls back (aedes writes
+   * the PUBACK right after, before its `published` hook would run), so a PUBACK always
+   * means "stored"; a write that fails closes the connection and the device sends it again.
+   */
+  function ingest(event: HookwireEvent, qos: number, done: (err?: Error | null) => void): void {
+    const durable = accept(event);
+    if (durable && qos > 0) {
+      durable.then(() => {
+        bus.emit('event', event);
+        done(null);
+      }, (err: Error) => done(err));
+      return;
+    }
+    bus.emit('event', event);
+    done(null);
+  }
+
   function authorizePublish(client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void): void {
     const who = client && identities.get(client);
     if (!client || !who) return done(new Error('not authenticated')); // e.g. the will of a long-gone client
@@ -117,7 +137,7 @@ export function createAccess({ store, bus, logger }: AccessDeps) {
       // Service clients may publish anything; a valid event name also makes a cloud event.
       if (!packet.topic.startsWith('$')) {
         const event = cloudEvent(packet.topic, packet.payload as Buffer, { coreid: CLOUD_COREID, productId: null, firmwareVersion: null });
-        if (!isRefused(event)) bus.emit('event', event);
+        if (!isRefused(event)) return ingest(event, packet.qos, done);
       }
       return done(null);
     }
@@ -136,8 +156,7 @@ export function createAccess({ store, bus, logger }: AccessDeps) {
       return notify(client, { ...event, topic, messageId: packet.qos > 0 ? packet.messageId : undefined }, () => done(null));
     }
     packet.retain = false; // events are not retained (Particle has no such thing)
-    bus.emit('event', event);
-    done(null);
+    ingest(event, packet.qos, done);
   }
 
   function authorizeSubscribe(client: Client, sub: Subscription, done: (err: Error | null, sub?: Subscription | null) => void): void {

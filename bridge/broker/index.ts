@@ -18,6 +18,11 @@ export interface BrokerOptions {
   store: Store;
   bus: EventBus;
   logger: Logger;
+  /**
+   * Accept an event (store it with the deliveries it triggers). A promise means durable work
+   * is under way: a QoS 1 publish is acknowledged only once it resolves.
+   */
+  accept: (event: HookwireEvent) => Promise<void> | undefined;
   /** Largest MQTT packet accepted, bytes. */
   maxPacketBytes: number;
   /** Seconds a connection has to send CONNECT. */
@@ -87,7 +92,7 @@ const QUIET = new Set(['ECONNRESET', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR
 export async function createBroker(options: BrokerOptions): Promise<Broker> {
   const { store, bus, logger } = options;
   const log = logger.child({ component: 'broker' });
-  const access = createAccess({ store, bus, logger });
+  const access = createAccess({ store, bus, logger, accept: options.accept });
   const aedes = await Aedes.createBroker({
     // No global in-flight limit: with one, a subscriber that stops reading holds every slot,
     // queued messages pile up behind it, and when it goes the queue unwinds recursively and
@@ -180,6 +185,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
       const data = decodeData(payload);
       // The cloud's own payloads are within limits; should one not be, still publish it.
       const event = makeEvent(name, 'code' in data ? { data: payload.toString('base64'), type: 'binary' } : data, CLOUD);
+      options.accept(event)?.catch(() => {}); // a cloud event may trigger integrations (hook-* never do)
       bus.emit('event', event);
       aedes.publish({ cmd: 'publish', topic: name, payload, qos, retain: false, dup: false }, noop);
       return event;

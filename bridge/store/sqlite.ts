@@ -3,6 +3,7 @@
 
 import Database from 'better-sqlite3';
 import { HookwireError } from '../errors.ts';
+import { deliveriesMigration, sqliteDeliveries } from './sqlite-deliveries.ts';
 import type {
   ApiTokenRecord, DevicePatch, DeviceRecord, DeviceRepo, IntegrationRecord, IntegrationRepo, NewApiToken, NewDevice,
   Store, TokenRepo,
@@ -35,6 +36,7 @@ const migrations: string[] = [
      created_at  TEXT NOT NULL,
      updated_at  TEXT NOT NULL
    );`,
+  deliveriesMigration,
 ];
 
 interface DeviceRow {
@@ -62,6 +64,8 @@ interface IntegrationRow {
   template: string;
   created_at: string;
   updated_at: string;
+  status: string | null;
+  signing: string | null;
 }
 
 const toIntegration = (r: IntegrationRow): IntegrationRecord => ({
@@ -70,7 +74,11 @@ const toIntegration = (r: IntegrationRow): IntegrationRecord => ({
   template: JSON.parse(r.template) as Record<string, unknown>,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
+  status: r.status === null ? null : JSON.parse(r.status),
+  signing: r.signing === null ? null : JSON.parse(r.signing),
 });
+
+const json = (v: Record<string, unknown> | null | undefined) => (v === null || v === undefined ? null : JSON.stringify(v));
 
 const toDevice = (r: DeviceRow): DeviceRecord => ({
   id: r.id,
@@ -132,12 +140,14 @@ export function openSqliteStore(path: string): Store {
     token: db.prepare<[string], TokenRow>('SELECT * FROM api_tokens WHERE id = ?'),
     tokens: db.prepare<[], TokenRow>('SELECT * FROM api_tokens ORDER BY created_at, id'),
     revokeToken: db.prepare<[string, string]>('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
-    insertIntegration: db.prepare<[string, number | null, string, string, string]>(
-      'INSERT INTO integrations (id, product_id, template, created_at, updated_at) VALUES (?, ?, ?, ?, ?)'),
+    insertIntegration: db.prepare<[string, number | null, string, string, string, string | null, string | null]>(
+      'INSERT INTO integrations (id, product_id, template, created_at, updated_at, status, signing) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     integration: db.prepare<[string], IntegrationRow>('SELECT * FROM integrations WHERE id = ?'),
     integrations: db.prepare<[], IntegrationRow>('SELECT * FROM integrations ORDER BY created_at, id'),
     updateIntegration: db.prepare<[number | null, string, string, string]>(
       'UPDATE integrations SET product_id = ?, template = ?, updated_at = ? WHERE id = ?'),
+    updateIntegrationStatus: db.prepare<[string | null, string]>('UPDATE integrations SET status = ? WHERE id = ?'),
+    updateIntegrationSigning: db.prepare<[string | null, string]>('UPDATE integrations SET signing = ? WHERE id = ?'),
     deleteIntegration: db.prepare<[string]>('DELETE FROM integrations WHERE id = ?'),
   };
   const deviceColumns: Record<keyof DevicePatch, string> = {
@@ -208,9 +218,16 @@ export function openSqliteStore(path: string): Store {
     },
   };
 
+  const updateIntegration = db.transaction((r: IntegrationRecord) => {
+    const found = q.updateIntegration.run(r.productId, JSON.stringify(r.template), r.updatedAt, r.id).changes > 0;
+    if (found && r.status !== undefined) q.updateIntegrationStatus.run(json(r.status), r.id);
+    if (found && r.signing !== undefined) q.updateIntegrationSigning.run(json(r.signing), r.id);
+    return found;
+  });
+
   const integrations: IntegrationRepo = {
     async create(r) {
-      q.insertIntegration.run(r.id, r.productId, JSON.stringify(r.template), r.createdAt, r.updatedAt);
+      q.insertIntegration.run(r.id, r.productId, JSON.stringify(r.template), r.createdAt, r.updatedAt, json(r.status), json(r.signing));
     },
     async get(id) {
       const row = q.integration.get(id);
@@ -220,7 +237,7 @@ export function openSqliteStore(path: string): Store {
       return q.integrations.all().map(toIntegration);
     },
     async update(r) {
-      return q.updateIntegration.run(r.productId, JSON.stringify(r.template), r.updatedAt, r.id).changes > 0;
+      return updateIntegration(r);
     },
     async remove(id) {
       return q.deleteIntegration.run(id).changes > 0;
@@ -232,6 +249,7 @@ export function openSqliteStore(path: string): Store {
     devices,
     tokens,
     integrations,
+    deliveries: sqliteDeliveries(db),
     async close() {
       if (db.open) db.close();
     },

@@ -52,6 +52,10 @@ export interface IntegrationRecord {
   template: Record<string, unknown>;
   createdAt: string;
   updatedAt: string;
+  /** State and counters (JSON), owned by the webhooks layer; null until first written. */
+  status?: Record<string, unknown> | null;
+  /** Signing secrets (JSON); null when requests are not signed. */
+  signing?: Record<string, unknown> | null;
 }
 
 export interface IntegrationRepo {
@@ -59,7 +63,7 @@ export interface IntegrationRepo {
   get(id: string): Promise<IntegrationRecord | undefined>;
   /** In creation order. */
   list(): Promise<IntegrationRecord[]>;
-  /** Replace template, product and updatedAt; false when there is no such integration. */
+  /** Replace template, product, updatedAt, and status and signing when given; false when there is no such integration. */
   update(record: IntegrationRecord): Promise<boolean>;
   remove(id: string): Promise<boolean>;
 }
@@ -83,11 +87,127 @@ export interface TokenRepo {
   revoke(id: string): Promise<boolean>;
 }
 
+/** An event as kept while it has deliveries to make (the event model's fields, typed data as JSON text). */
+export interface StoredEvent {
+  id: string;
+  name: string;
+  data: string;
+  type: 'text' | 'typed' | 'binary';
+  published_at: string;
+  coreid: string;
+  product_id: number | null;
+  fw_version: number | null;
+}
+
+/**
+ * pending: waiting for its time (next_at) or for room in its host's lane; running: handed to
+ * a lane (a process that stops leaves these, and its successor makes them pending again);
+ * done: delivered; failed: given up (dropped after its retries, or not retryable).
+ */
+export type DeliveryStatus = 'pending' | 'running' | 'done' | 'failed';
+
+export interface NewDelivery {
+  integrationId: string;
+  /** Target host: lanes, throttling and claiming are per host. */
+  host: string;
+  status: 'pending' | 'running';
+  /** ms since the epoch. */
+  nextAt: number;
+}
+
+export interface DeliveryRecord {
+  id: number;
+  eventId: string;
+  integrationId: string;
+  host: string;
+  status: DeliveryStatus;
+  /** Attempts made so far. */
+  attempts: number;
+  nextAt: number;
+  createdAt: number;
+  finishedAt: number | null;
+  /** The last attempt's outcome code (an HTTP status, a network code, SLEEPING, ...). */
+  lastCode: string | null;
+}
+
+export interface DeliveryUpdate {
+  id: number;
+  status: 'pending' | 'done' | 'failed';
+  attempts: number;
+  nextAt: number;
+  lastCode: string;
+  finishedAt: number | null;
+}
+
+export interface DailyIncrement {
+  integrationId: string;
+  /** UTC day, YYYY-MM-DD. */
+  day: string;
+  success: number;
+  error: number;
+  skipped: number;
+}
+
+export interface DailyCount {
+  day: string;
+  success: number;
+  error: number;
+  skipped: number;
+}
+
+export interface LogEntry {
+  integrationId: string;
+  ok: boolean;
+  at: string;
+  entry: Record<string, unknown>;
+}
+
+/** What a batch of finished attempts changes, written in one transaction. */
+export interface Settlement {
+  deliveries: DeliveryUpdate[];
+  /** Each integration's whole status as it now is. */
+  statuses: { integrationId: string; status: Record<string, unknown> }[];
+  daily: DailyIncrement[];
+  /** New log entries; each integration keeps its last `keepLogs` successes and errors. */
+  logs: LogEntry[];
+}
+
+export interface Retention {
+  /** Delivered jobs (and events no longer needed) are kept this long, ms. */
+  doneMs: number;
+  /** Failed jobs (kept for replay) this long, ms. */
+  failedMs: number;
+  /** Daily counts this many days. */
+  dailyDays: number;
+}
+
+export interface DeliveryRepo {
+  /** Events and their deliveries, in one transaction (the group commit); new delivery IDs per event. */
+  accept(batch: { event: StoredEvent; deliveries: NewDelivery[] }[]): Promise<number[][]>;
+  /** A batch of outcomes, in one transaction. */
+  settle(settlement: Settlement, keepLogs: number): Promise<void>;
+  /** Up to `limit` pending deliveries to `host` due by `now`, oldest due first, made running, with their events. */
+  claimDue(host: string, now: number, limit: number): Promise<{ delivery: DeliveryRecord; event: StoredEvent }[]>;
+  /** Hosts with pending deliveries, and when each one's earliest is due. */
+  pendingHosts(): Promise<Map<string, number>>;
+  /** When the earliest pending delivery to `host` is due; undefined when none is pending. */
+  nextDue(host: string): Promise<number | undefined>;
+  /** At start: deliveries a stopped process left running go back to pending, due now. */
+  requeueRunning(now: number): Promise<number>;
+  /** Remove what is past its retention; returns what was removed. */
+  prune(now: number, retention: Retention): Promise<{ deliveries: number; events: number; days: number }>;
+  counts(): Promise<Record<DeliveryStatus, number>>;
+  logs(integrationId: string): Promise<LogEntry[]>;
+  /** Daily counts from `fromDay` (YYYY-MM-DD) on, oldest first. */
+  daily(integrationId: string, fromDay: string): Promise<DailyCount[]>;
+}
+
 export interface Store {
   /** Backend name, for /health and logs. */
   readonly backend: string;
   readonly devices: DeviceRepo;
   readonly tokens: TokenRepo;
   readonly integrations: IntegrationRepo;
+  readonly deliveries: DeliveryRepo;
   close(): Promise<void>;
 }

@@ -6,6 +6,7 @@ import Mustache from 'mustache';
 import { isDeviceId, isValidName } from '../../firmware-sdk/src/rules.ts';
 import { HookwireError } from '../errors.ts';
 import { isCloudResponseName } from './names.ts';
+import { DEFAULT_RETRY_POLICY, parseRetryPolicy, type RetryPolicy } from './retry.ts';
 
 export const REQUEST_TYPES = ['GET', 'POST', 'PUT', 'DELETE'] as const;
 export type RequestType = (typeof REQUEST_TYPES)[number];
@@ -38,6 +39,11 @@ export interface WebhookTemplate {
   responseTemplate?: string;
   unchunked: boolean;
   dataUrlResponseEvent: boolean;
+  // Hookwire's own fields, accepted in the same JSON:
+  /** How failed deliveries are retried: `particle` (default), `durable`, or delays in seconds. */
+  retryPolicy: RetryPolicy;
+  /** Who is told by email when the integration starts failing or stops. */
+  errorsEmail?: string;
 }
 
 export interface Integration extends WebhookTemplate {
@@ -70,6 +76,8 @@ const ALIASES: Record<string, string[]> = {
   responseTemplate: ['responseTemplate', 'response_template'],
   unchunked: ['unchunked'],
   dataUrlResponseEvent: ['dataUrlResponseEvent', 'data_url_response_event'],
+  retryPolicy: ['retryPolicy', 'retry_policy'],
+  errorsEmail: ['errorsEmail', 'errors_email', 'ErrorsEmail'],
 };
 
 type Input = Record<string, unknown>;
@@ -179,7 +187,15 @@ export function parseTemplate(raw: unknown): WebhookTemplate {
     rejectUnauthorized: bool(input, 'rejectUnauthorized', true),
     unchunked: bool(input, 'unchunked', false),
     dataUrlResponseEvent: bool(input, 'dataUrlResponseEvent', false),
+    retryPolicy: DEFAULT_RETRY_POLICY,
   };
+  const [retryAlias, retryPolicy] = field(input, 'retryPolicy');
+  if (retryPolicy !== undefined) template.retryPolicy = parseRetryPolicy(retryPolicy, retryAlias);
+  const [emailAlias, errorsEmail] = field(input, 'errorsEmail');
+  if (errorsEmail !== undefined) {
+    if (typeof errorsEmail !== 'string' || !/^[^\s@]+@[^\s@]+$/.test(errorsEmail)) invalid(emailAlias, 'must be an email address');
+    template.errorsEmail = errorsEmail;
+  }
   if (deviceID !== undefined) template.deviceID = deviceID as string;
   const name = optionalString(input, 'name', false);
   if (name !== undefined) template.name = name;

@@ -1,153 +1,203 @@
-// The webhook pipeline, a list of small named steps (DESIGN.md, Webhooks):
+// One delivery attempt, as a list of small named steps (DESIGN.md, Webhooks):
 //
-//   match → render → send → classify → record → respond
+//   throttle gate → render → send → classify → record → respond
 //
-// match picks the integrations an event triggers; each delivery then renders the request,
-// sends it, classifies the outcome (a stable code, and what the device hears back), records
-// it, and publishes the reply. A failing integration never affects another: every step's error
-// becomes that delivery's outcome.
+// (match happens when an event is accepted; scheduling the retry happens when the recorded
+// outcome is settled.) A failing integration never affects another: every step's error
+// becomes this attempt's outcome, never a throw.
 
 import type { HookwireEvent } from '../events/index.ts';
 import type { Logger } from '../log.ts';
 import type { Integration } from './integration.ts';
-import type { MatchIndex } from './match.ts';
-import type { Recorder } from './record.ts';
+import { parseRetryAfter } from './retry.ts';
 import { renderRequest, eventView, TemplateError, type OutgoingRequest, type View } from './render.ts';
 import { DEVICE_LIMIT_BYTES, capBytes, errorTopic, responseData, responseTopic, splitParts } from './respond.ts';
 import type { HttpResponse, SendFailure, Sender } from './send.ts';
+import { webhookHeaders, type SigningKeys } from './signing.ts';
+import type { HostThrottle } from './throttle.ts';
 
 /** Publishes a cloud event to the broker and the event bus. */
 export type Publish = (name: string, payload: Buffer, qos: 0 | 1) => void;
 
+/** A delivery (event × integration) being attempted. */
+export interface Job {
+  /** The delivery's ID in the store. */
+  id: number;
+  integrationId: string;
+  event: HookwireEvent;
+  /** Target hostname: its lane and its throttle score. */
+  host: string;
+  /** Attempts made before this one. */
+  attempts: number;
+}
+
+/** The Standard Webhooks message ID: the same on every attempt of a delivery (an idempotency key). */
+export function webhookId(job: Pick<Job, 'event' | 'integrationId'>): string {
+  return `msg_${job.event.id}_${job.integrationId}`;
+}
+
+export type AttemptKind =
+  | 'success'
+  | 'failure'
+  | 'skipped' // the host is asleep: not sent
+  | 'stopped'; // the integration was deleted or disabled since the event was accepted
+
+export interface AttemptResult {
+  kind: AttemptKind;
+  event: HookwireEvent;
+  request?: OutgoingRequest;
+  response?: HttpResponse;
+  failure?: SendFailure;
+  /** From Retry-After on a 429 or 503. */
+  retryAfterMs?: number;
+  note?: string;
+  durationMs: number;
+}
+
+export const SLEEPING: SendFailure = { code: 'SLEEPING', message: 'Sleeping, too many errors, please wait and try again' };
+
 export interface PipelineDeps {
-  index: MatchIndex;
+  integration: (id: string) => { integration: Integration; signing?: SigningKeys } | undefined;
+  throttle: HostThrottle;
   sender: Sender;
-  recorder: Recorder;
   publish: Publish;
+  /** Takes each attempt's outcome: counters, state, logs, and the retry if there is one. */
+  record: (job: Job, result: AttemptResult) => void;
   logger: Logger;
   /** Most of a response that is published, bytes (Particle: the first 100 KB). */
   maxResponseBytes: number;
 }
 
-/** One event × one integration, as it moves through the steps. */
-interface Delivery {
+/** An attempt in progress. */
+interface Attempt extends AttemptResult {
+  job: Job;
   integration: Integration;
-  event: HookwireEvent;
+  signing?: SigningKeys;
   view: View;
   startedAt: number;
-  request?: OutgoingRequest;
-  response?: HttpResponse;
-  failure?: SendFailure;
   /** What the device hears back, decided by classify, published by respond. */
   reply?: { topic: string; data: Buffer; whole: boolean };
-  note?: string;
 }
 
 const EMPTY = Buffer.alloc(0);
-/** What handle returns for an event that triggers nothing. */
-export const DONE = Promise.resolve();
 
 export function createPipeline(deps: PipelineDeps) {
-  const { index, sender, recorder, publish, maxResponseBytes } = deps;
+  const { throttle, sender, publish, maxResponseBytes } = deps;
   const log = deps.logger.child({ component: 'webhooks' });
+  // Every integration an event triggers renders over the same view.
+  const views = new WeakMap<HookwireEvent, View>();
+  const viewOf = (event: HookwireEvent) => {
+    let view = views.get(event);
+    if (!view) views.set(event, (view = eventView(event)));
+    return view;
+  };
 
   function templateFailure(err: unknown): SendFailure {
     if (!(err instanceof TemplateError)) throw err;
     return { code: 'TEMPLATE_INVALID', message: `template error: ${err.message}` };
   }
 
-  function render(d: Delivery): void {
+  /** A sleeping host is not called: the attempt is skipped, as Particle does. */
+  function gate(a: Attempt): void {
+    if (throttle.allows(a.job.host)) return;
+    a.kind = 'skipped';
+    a.failure = SLEEPING;
+  }
+
+  function render(a: Attempt): void {
     try {
-      d.request = renderRequest(d.integration, d.event, d.view);
+      a.request = renderRequest(a.integration, a.event, a.view);
+      Object.assign(a.request.headers, webhookHeaders(webhookId(a.job), a.request.body ?? '', a.signing));
     } catch (err) {
-      d.failure = templateFailure(err);
+      a.kind = 'failure';
+      a.failure = templateFailure(err);
     }
   }
 
-  async function send(d: Delivery): Promise<void> {
-    const result = await sender.send(d.request!, d.integration.rejectUnauthorized);
-    d.response = result.response;
-    if (!result.ok) d.failure = result.failure; // the sender's stable code: a status or a network error
+  async function send(a: Attempt): Promise<void> {
+    const result = await sender.send(a.request!, a.integration.rejectUnauthorized);
+    a.response = result.response;
+    if (result.ok) return;
+    a.kind = 'failure';
+    a.failure = result.failure;
+    const status = result.response?.status;
+    if (status === 429 || status === 503) {
+      const wait = parseRetryAfter(result.response!.headers['retry-after']);
+      if (wait !== undefined) a.retryAfterMs = wait;
+    }
   }
 
-  /** Success or failure, and what the device hears back. */
-  function classify(d: Delivery): void {
-    const { integration: t, event, view } = d;
+  /** Score the host, and decide what the device hears back. */
+  function classify(a: Attempt): void {
+    const { integration: t, event, view } = a;
+    if (a.request && a.failure?.code !== 'TEMPLATE_INVALID' && throttle.record(a.job.host, a.kind === 'success')) {
+      log.warn({ host: a.job.host }, 'host sleeping after too many errors; skipping its deliveries until it is quiet');
+    }
     try {
-      if (d.failure) {
-        d.reply = { topic: errorTopic(t, event, view), data: Buffer.from(d.failure.message), whole: false };
+      if (a.failure) {
+        a.reply = { topic: errorTopic(t, event, view), data: Buffer.from(a.failure.message), whole: false };
         return;
       }
-      const data = responseData(t, d.response!);
+      const data = responseData(t, a.response!);
       if (!data) return; // an empty body: nothing to send
       const topic = responseTopic(t, event, view);
       if (!t.unchunked) {
-        d.reply = { topic, data: capBytes(data, maxResponseBytes), whole: false };
+        a.reply = { topic, data: capBytes(data, maxResponseBytes), whole: false };
       } else if (data.length <= DEVICE_LIMIT_BYTES) {
-        d.reply = { topic, data, whole: true };
+        a.reply = { topic, data, whole: true };
       } else {
-        d.note = `response of ${data.length} bytes discarded: unchunked responses must fit the ${DEVICE_LIMIT_BYTES}-byte device limit`;
-        log.warn({ integrationId: t.id, event: event.name, bytes: data.length }, d.note);
+        a.note = `response of ${data.length} bytes discarded: unchunked responses must fit the ${DEVICE_LIMIT_BYTES}-byte device limit`;
+        log.warn({ integrationId: t.id, event: event.name, bytes: data.length }, a.note);
       }
     } catch (err) {
       // A topic template that renders badly: say so where the device would look by default.
-      d.failure = templateFailure(err);
-      d.reply = { topic: errorTopic({ ...t, errorResponseTopic: undefined }, event, view), data: Buffer.from(d.failure.message), whole: false };
+      a.kind = 'failure';
+      a.failure = templateFailure(err);
+      a.reply = { topic: errorTopic({ ...t, errorResponseTopic: undefined }, event, view), data: Buffer.from(a.failure.message), whole: false };
     }
   }
 
-  function record(d: Delivery): void {
-    recorder.record(d.integration.id, { event: d.event, durationMs: performance.now() - d.startedAt, ...pick(d) });
-    if (d.failure) log.debug({ integrationId: d.integration.id, event: d.event.name, code: d.failure.code }, d.failure.message);
+  function record(a: Attempt): void {
+    a.durationMs = performance.now() - a.startedAt;
+    deps.record(a.job, a);
+    if (a.failure) log.debug({ integrationId: a.integration.id, event: a.event.name, code: a.failure.code }, a.failure.message);
   }
 
-  function respond(d: Delivery): void {
+  function respond(a: Attempt): void {
     // The request reached the server: Particle's hook-sent, whatever the status.
-    if (d.response) publish(`hook-sent/${d.event.name}`, EMPTY, 0);
-    if (!d.reply) return;
-    const { topic, data, whole } = d.reply;
+    if (a.response) publish(`hook-sent/${a.event.name}`, EMPTY, 0);
+    if (!a.reply) return;
+    const { topic, data, whole } = a.reply;
     // Particle: 512-byte parts on <topic>/0, /1, ...; an unchunked response is the one part /0.
     const parts = whole ? [data] : splitParts(data);
     for (let i = 0; i < parts.length; i++) publish(`${topic}/${i}`, parts[i]!, 1);
   }
 
-  /** One event × one integration, through every step. Never throws. */
-  async function deliver(integration: Integration, event: HookwireEvent, view: View): Promise<void> {
-    const d: Delivery = { integration, event, view, startedAt: performance.now() };
+  /** One attempt of one delivery, through every step. Never throws. */
+  async function attempt(job: Job): Promise<void> {
+    const found = deps.integration(job.integrationId);
+    if (!found || found.integration.disabled) {
+      const failure = found ? { code: 'DISABLED', message: 'the integration is disabled' } : { code: 'INTEGRATION_DELETED', message: 'the integration was deleted' };
+      deps.record(job, { kind: 'stopped', event: job.event, failure, durationMs: 0 });
+      return;
+    }
+    const a: Attempt = { kind: 'success', job, event: job.event, integration: found.integration, view: viewOf(job.event), startedAt: performance.now(), durationMs: 0 };
+    if (found.signing) a.signing = found.signing;
     try {
-      render(d);
-      if (!d.failure) await send(d);
-      classify(d);
-      record(d);
-      respond(d);
+      gate(a);
+      if (a.kind === 'success') render(a);
+      if (a.kind === 'success') await send(a);
+      classify(a);
+      record(a);
+      respond(a);
     } catch (err) {
-      // A bug, not the target's fault: counted as this delivery's error, never a crash.
-      log.error({ err, integrationId: integration.id, event: event.name }, 'delivery failed unexpectedly');
-      d.failure = { code: 'EINTERNAL', message: `internal error: ${(err as Error).message}` };
-      recorder.record(integration.id, { event, durationMs: performance.now() - d.startedAt, ...pick(d) });
+      // A bug, not the target's fault: counted as this attempt's error, never a crash.
+      log.error({ err, integrationId: job.integrationId, event: job.event.name }, 'delivery failed unexpectedly');
+      deps.record(job, { kind: 'failure', event: job.event, failure: { code: 'EINTERNAL', message: `internal error: ${(err as Error).message}` }, durationMs: performance.now() - a.startedAt });
     }
   }
 
-  return {
-    /** Deliver an event to every integration it triggers; resolves when all are done. */
-    handle(event: HookwireEvent): Promise<void> {
-      const matched = index.match(event);
-      if (matched.length === 0) return DONE;
-      const view = eventView(event); // shared by every integration this event triggers
-      if (matched.length === 1) return deliver(matched[0]!, event, view);
-      return Promise.all(matched.map((i) => deliver(i, event, view))).then(() => undefined);
-    },
-    deliver,
-  };
-}
-
-function pick(d: Delivery) {
-  const out: { request?: OutgoingRequest; response?: HttpResponse; failure?: SendFailure; note?: string } = {};
-  if (d.request) out.request = d.request;
-  if (d.response) out.response = d.response;
-  if (d.failure) out.failure = d.failure;
-  if (d.note) out.note = d.note;
-  return out;
+  return { attempt };
 }
 
 export type Pipeline = ReturnType<typeof createPipeline>;

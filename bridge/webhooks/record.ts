@@ -1,6 +1,5 @@
-// Record: what each delivery did, per integration: counters and the last 10 successes and
-// last 10 errors with the event, the request, the response and the error (secrets redacted).
-// Kept in memory here; a durable recorder implements the same interface over the store.
+// Delivery logs: an attempt as the integration's log shows it, with the event, the request,
+// the response (status, headers, the first 100 KB of the body) and the error, secrets redacted.
 
 import type { HookwireEvent } from '../events/index.ts';
 import type { OutgoingRequest } from './render.ts';
@@ -9,7 +8,6 @@ import type { HttpResponse, SendFailure } from './send.ts';
 
 /** Log entries keep this much of a response body, bytes. */
 export const LOG_BODY_BYTES = 100 * 1024;
-const LOG_KEEP = 10;
 
 export interface DeliveryLog {
   /** When the attempt finished. */
@@ -24,14 +22,6 @@ export interface DeliveryLog {
   note?: string;
 }
 
-export interface Counters {
-  success: number;
-  error: number;
-  lastError: SendFailure | null;
-  lastErrorAt: string | null;
-  lastSuccessAt: string | null;
-}
-
 export interface Attempt {
   event: HookwireEvent;
   request?: OutgoingRequest;
@@ -39,13 +29,6 @@ export interface Attempt {
   failure?: SendFailure;
   durationMs: number;
   note?: string;
-}
-
-export interface Recorder {
-  record(integrationId: string, attempt: Attempt): void;
-  counters(integrationId: string): Counters;
-  logs(integrationId: string): DeliveryLog[];
-  forget(integrationId: string): void;
 }
 
 export function toLog(attempt: Attempt, at = new Date()): DeliveryLog {
@@ -69,45 +52,4 @@ export function toLog(attempt: Attempt, at = new Date()): DeliveryLog {
   if (attempt.failure) log.error = attempt.failure;
   if (attempt.note) log.note = attempt.note;
   return log;
-}
-
-const emptyCounters = (): Counters => ({ success: 0, error: 0, lastError: null, lastErrorAt: null, lastSuccessAt: null });
-
-interface Kept {
-  attempt: Attempt;
-  at: Date;
-}
-
-export function memoryRecorder(): Recorder {
-  // Attempts are kept as they are; their redacted logs are built only when someone reads them.
-  const state = new Map<string, { counters: Counters; successes: Kept[]; errors: Kept[] }>();
-  const of = (id: string) => {
-    let s = state.get(id);
-    if (!s) state.set(id, (s = { counters: emptyCounters(), successes: [], errors: [] }));
-    return s;
-  };
-  return {
-    record(id, attempt) {
-      const s = of(id);
-      const at = new Date();
-      const list = attempt.failure ? s.errors : s.successes;
-      list.unshift({ attempt, at });
-      if (list.length > LOG_KEEP) list.pop();
-      if (attempt.failure) {
-        s.counters.error++;
-        s.counters.lastError = attempt.failure;
-        s.counters.lastErrorAt = at.toISOString();
-      } else {
-        s.counters.success++;
-        s.counters.lastSuccessAt = at.toISOString();
-      }
-    },
-    counters: (id) => ({ ...of(id).counters }),
-    /** Newest first, successes and errors interleaved by time. */
-    logs(id) {
-      const s = of(id);
-      return [...s.successes, ...s.errors].sort((a, b) => b.at.getTime() - a.at.getTime()).map((k) => toLog(k.attempt, k.at));
-    },
-    forget: (id) => void state.delete(id),
-  };
 }

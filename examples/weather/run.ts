@@ -40,8 +40,9 @@ runExample(async () => {
     console.log();
 
     // What the bridge recorded for the integration (the API every Hookwire user has).
-    const { integration } = await bridge.api<{ integration: { counters: { success: number; error: number } } }>('GET', `/v1/integrations/${hook.id}`);
-    say('integration', `counters: ${integration.counters.success} successes, ${integration.counters.error} error`);
+    const { integration } = await bridge.api<{ integration: { state: string; counters: { total_calls: number; total_errors: number } } }>('GET', `/v1/integrations/${hook.id}`);
+    const { total_calls: calls, total_errors: errors } = integration.counters;
+    say('integration', `counters: ${calls - errors} successes, ${errors} error (state ${integration.state})`);
 
     const [london, tokyo, atlantis] = forecasts;
     const problems: string[] = [];

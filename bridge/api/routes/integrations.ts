@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HookwireError } from '../../errors.ts';
 import { templateOf, type Integration } from '../../webhooks/index.ts';
 import type { ApiContext } from '../context.ts';
-import { bodyOf } from '../input.ts';
+import { bodyOf, optionalInt, optionalString } from '../input.ts';
 
 type Params = { product?: string; id?: string };
 
@@ -34,24 +34,47 @@ function summary(i: Integration) {
   };
 }
 
+/** Who a change is recorded as: the API token's name. */
+const actor = (req: FastifyRequest) => req.token?.name ?? 'api';
+
 export default function integrations({ app, webhooks }: ApiContext) {
-  const detail = (i: Integration) => ({
-    id: i.id,
-    integration_type: 'Webhook',
-    ...templateOf(i),
-    product_id: i.productId,
-    created_at: i.createdAt,
-    updated_at: i.updatedAt,
-    counters: webhooks.counters(i.id),
-    logs: webhooks.logs(i.id),
-  });
+  async function detail(i: Integration) {
+    const s = webhooks.status(i.id);
+    const signing = webhooks.signing(i.id);
+    return {
+      id: i.id,
+      integration_type: 'Webhook',
+      ...templateOf(i),
+      product_id: i.productId,
+      created_at: i.createdAt,
+      updated_at: i.updatedAt,
+      state: s.state,
+      state_reason: s.reason,
+      state_changed_at: s.changedAt,
+      disabled_by: s.disabledBy,
+      disabled_at: s.disabledAt,
+      disabled_reason: s.disabledReason,
+      counters: {
+        total_calls: s.totalCalls,
+        total_errors: s.totalErrors,
+        consecutive_errors: s.consecutiveErrors,
+        total_skipped: s.totalSkipped,
+        total_dropped: s.totalDropped,
+        last_error: s.lastError,
+        last_success_at: s.lastSuccessAt,
+      },
+      signing: { enabled: signing.enabled, previous_valid_until: signing.previousValidUntil },
+      logs: await webhooks.logs(i.id),
+    };
+  }
 
   for (const base of ['/v1', '/v1/products/:product']) {
     for (const kind of ['integrations', 'webhooks'] as const) {
       const collection = `${base}/${kind}`;
       const item = `${collection}/:id`;
+      type Req = FastifyRequest<{ Params: Params }>;
 
-      app.post(collection, async (req: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
+      app.post(collection, async (req: Req, reply: FastifyReply) => {
         const body = bodyOf(req.body);
         if (kind === 'integrations' && body.integration_type !== undefined && body.integration_type !== 'Webhook') {
           throw new HookwireError('BAD_REQUEST', 'integration_type must be "Webhook": other integration types are not supported', { field: 'integration_type' });
@@ -67,28 +90,38 @@ export default function integrations({ app, webhooks }: ApiContext) {
         });
       });
 
-      app.get(collection, async (req: FastifyRequest<{ Params: Params }>) => webhooks.list(productOf(req.params)).map(summary));
+      app.get(collection, async (req: Req) => webhooks.list(productOf(req.params)).map(summary));
 
-      app.get(item, async (req: FastifyRequest<{ Params: Params }>) => ({ integration: detail(webhooks.get(req.params.id!, productOf(req.params))) }));
+      app.get(item, async (req: Req) => ({ integration: await detail(webhooks.get(req.params.id!, productOf(req.params))) }));
 
-      app.put(item, async (req: FastifyRequest<{ Params: Params }>) => {
-        const body = bodyOf(req.body);
-        const i = await webhooks.replace(req.params.id!, body, productOf(req.params));
-        return { integration: detail(i) };
-      });
+      // Particle's PUT replaces the whole template; PATCH (Hookwire's) changes the fields given.
+      app.put(item, async (req: Req) => ({ integration: await detail(await webhooks.replace(req.params.id!, bodyOf(req.body), actor(req), productOf(req.params))) }));
+      app.patch(item, async (req: Req) => ({ integration: await detail(await webhooks.patch(req.params.id!, bodyOf(req.body), actor(req), productOf(req.params))) }));
 
-      app.delete(item, async (req: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
+      app.delete(item, async (req: Req, reply: FastifyReply) => {
         await webhooks.remove(req.params.id!, productOf(req.params));
         // Particle answers 204 for integrations and {"ok": true} for legacy webhooks.
         return kind === 'integrations' ? reply.code(204).send() : { ok: true };
       });
 
       for (const action of ['enable', 'disable'] as const) {
-        app.post(`${item}/${action}`, async (req: FastifyRequest<{ Params: Params }>) => {
-          const i = await webhooks.setDisabled(req.params.id!, action === 'disable', productOf(req.params));
-          return { integration: detail(i) };
+        app.post(`${item}/${action}`, async (req: Req) => {
+          const reason = optionalString(bodyOf(req.body), ['reason']) ?? '';
+          const i = await webhooks.setEnabled(req.params.id!, action === 'enable', actor(req), reason, productOf(req.params));
+          return { integration: await detail(i) };
         });
       }
+
+      // A new signing secret, shown once; the previous one keeps signing for overlap_seconds.
+      app.post(`${item}/secret`, async (req: Req) => {
+        const overlap = optionalInt(bodyOf(req.body), ['overlap_seconds', 'overlapSeconds']) ?? 86_400;
+        const secret = await webhooks.rotateSecret(req.params.id!, overlap * 1000, productOf(req.params));
+        return { secret, previous_valid_until: webhooks.signing(req.params.id!).previousValidUntil };
+      });
+      app.delete(`${item}/secret`, async (req: Req, reply: FastifyReply) => {
+        await webhooks.removeSecret(req.params.id!, productOf(req.params));
+        return reply.code(204).send();
+      });
     }
   }
 }

@@ -26,21 +26,36 @@ interface Log {
 }
 
 interface Detail extends Summary {
-  counters: { success: number; error: number; lastError: { code: string; message: string } | null; lastSuccessAt: string | null };
+  state: string;
+  state_reason: string;
+  disabled_by: string | null;
+  disabled_at: string | null;
+  disabled_reason: string | null;
+  counters: {
+    total_calls: number;
+    total_errors: number;
+    consecutive_errors: number;
+    total_skipped: number;
+    total_dropped: number;
+    last_error: { code: string; message: string; at: string } | null;
+    last_success_at: string | null;
+  };
   logs: Log[];
   [field: string]: unknown;
 }
 
 function describe(i: Detail): string[] {
-  const lines = [`${i.id}  ${i.name ?? ''}`.trimEnd(), ''];
-  const hidden = new Set(['id', 'counters', 'logs', 'integration_type']);
+  const lines = [`${i.id}  ${i.name ?? ''}`.trimEnd(), '', `  state: ${i.state} (${i.state_reason})`];
+  if (i.disabled_at) lines.push(`  disabled by ${i.disabled_by} at ${i.disabled_at}${i.disabled_reason ? `: ${i.disabled_reason}` : ''}`);
+  lines.push('');
+  const hidden = new Set(['id', 'counters', 'logs', 'integration_type', 'state', 'state_reason', 'state_changed_at', 'disabled_by', 'disabled_at', 'disabled_reason']);
   for (const [k, v] of Object.entries(i)) {
     if (hidden.has(k) || v === undefined || v === null) continue;
     lines.push(`  ${k.padEnd(22)} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
   }
   const c = i.counters;
-  lines.push('', `  calls: ${c.success} succeeded, ${c.error} failed`);
-  if (c.lastError) lines.push(`  last error: ${c.lastError.code}: ${c.lastError.message}`);
+  lines.push('', `  calls: ${c.total_calls - c.total_errors} succeeded, ${c.total_errors} failed (${c.consecutive_errors} in a row), ${c.total_skipped} skipped, ${c.total_dropped} dropped`);
+  if (c.last_error) lines.push(`  last error: ${c.last_error.code}: ${c.last_error.message} (${c.last_error.at})`);
   if (i.logs.length) {
     lines.push('', '  recent deliveries (newest first):');
     for (const l of i.logs) {

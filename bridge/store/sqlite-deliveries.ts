@@ -1,0 +1,205 @@
+// The durable delivery queue in SQLite: accepted events, their deliveries (jobs), attempt
+// logs and daily counts. Writes come in batches, one transaction each (group commit): the
+// webhook engine gathers a turn of the event loop's worth of work and hands it over here.
+
+import type Database from 'better-sqlite3';
+import type {
+  DailyCount, DeliveryRecord, DeliveryRepo, DeliveryStatus, LogEntry, NewDelivery, Retention, Settlement, StoredEvent,
+} from './types.ts';
+
+export const deliveriesMigration = `
+  CREATE TABLE events (
+    id           TEXT PRIMARY KEY,
+    name         TEXT NOT NULL,
+    data         TEXT NOT NULL,
+    type         TEXT NOT NULL,
+    published_at TEXT NOT NULL,
+    coreid       TEXT NOT NULL,
+    product_id   INTEGER,
+    fw_version   INTEGER
+  ) WITHOUT ROWID;
+  CREATE TABLE deliveries (
+    id             INTEGER PRIMARY KEY,
+    event_id       TEXT NOT NULL,
+    integration_id TEXT NOT NULL,
+    host           TEXT NOT NULL,
+    status         TEXT NOT NULL,   -- pending | running | done | failed
+    attempts       INTEGER NOT NULL DEFAULT 0,
+    next_at        INTEGER NOT NULL, -- ms since the epoch
+    created_at     INTEGER NOT NULL,
+    finished_at    INTEGER,
+    last_code      TEXT
+  );
+  -- The scheduler's question: what is due for this host?
+  CREATE INDEX deliveries_pending ON deliveries(host, next_at) WHERE status = 'pending';
+  CREATE INDEX deliveries_running ON deliveries(id) WHERE status = 'running';
+  CREATE INDEX deliveries_finished ON deliveries(finished_at) WHERE finished_at IS NOT NULL;
+  CREATE INDEX deliveries_event ON deliveries(event_id);
+  CREATE INDEX deliveries_integration ON deliveries(integration_id, status);
+  CREATE TABLE delivery_logs (
+    id             INTEGER PRIMARY KEY,
+    integration_id TEXT NOT NULL,
+    ok             INTEGER NOT NULL,
+    at             TEXT NOT NULL,
+    entry          TEXT NOT NULL    -- JSON, secrets already redacted
+  );
+  CREATE INDEX delivery_logs_integration ON delivery_logs(integration_id, ok, id);
+  CREATE TABLE daily_counts (
+    integration_id TEXT NOT NULL,
+    day            TEXT NOT NULL,    -- UTC, YYYY-MM-DD
+    success        INTEGER NOT NULL DEFAULT 0,
+    error          INTEGER NOT NULL DEFAULT 0,
+    skipped        INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (integration_id, day)
+  ) WITHOUT ROWID;
+  ALTER TABLE integrations ADD COLUMN status TEXT;
+  ALTER TABLE integrations ADD COLUMN signing TEXT;
+`;
+
+interface DeliveryRow {
+  id: number;
+  event_id: string;
+  integration_id: string;
+  host: string;
+  status: DeliveryStatus;
+  attempts: number;
+  next_at: number;
+  created_at: number;
+  finished_at: number | null;
+  last_code: string | null;
+}
+
+type EventRow = StoredEvent;
+
+const toDelivery = (r: DeliveryRow): DeliveryRecord => ({
+  id: r.id,
+  eventId: r.event_id,
+  integrationId: r.integration_id,
+  host: r.host,
+  status: r.status,
+  attempts: r.attempts,
+  nextAt: r.next_at,
+  createdAt: r.created_at,
+  finishedAt: r.finished_at,
+  lastCode: r.last_code,
+});
+
+export function sqliteDeliveries(db: Database.Database): DeliveryRepo {
+  const q = {
+    insertEvent: db.prepare<[string, string, string, string, string, string, number | null, number | null]>(
+      'INSERT OR IGNORE INTO events (id, name, data, type, published_at, coreid, product_id, fw_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+    insertDelivery: db.prepare<[string, string, string, string, number, number]>(
+      'INSERT INTO deliveries (event_id, integration_id, host, status, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
+    updateDelivery: db.prepare<[string, number, number, string, number | null, number]>(
+      'UPDATE deliveries SET status = ?, attempts = ?, next_at = ?, last_code = ?, finished_at = ? WHERE id = ?'),
+    updateStatus: db.prepare<[string, string]>('UPDATE integrations SET status = ? WHERE id = ?'),
+    addDaily: db.prepare<[string, string, number, number, number]>(
+      `INSERT INTO daily_counts (integration_id, day, success, error, skipped) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (integration_id, day) DO UPDATE SET success = success + excluded.success, error = error + excluded.error, skipped = skipped + excluded.skipped`),
+    insertLog: db.prepare<[string, number, string, string]>('INSERT INTO delivery_logs (integration_id, ok, at, entry) VALUES (?, ?, ?, ?)'),
+    trimLogs: db.prepare<[string, number, string, number, number]>(
+      `DELETE FROM delivery_logs WHERE integration_id = ? AND ok = ? AND id < (
+         SELECT id FROM delivery_logs WHERE integration_id = ? AND ok = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`),
+    due: db.prepare<[string, number, number], DeliveryRow>(
+      `SELECT * FROM deliveries WHERE status = 'pending' AND host = ? AND next_at <= ? ORDER BY next_at LIMIT ?`),
+    markRunning: db.prepare<[number]>(`UPDATE deliveries SET status = 'running' WHERE id = ?`),
+    event: db.prepare<[string], EventRow>('SELECT * FROM events WHERE id = ?'),
+    pendingHosts: db.prepare<[], { host: string; due: number }>(
+      `SELECT host, MIN(next_at) AS due FROM deliveries WHERE status = 'pending' GROUP BY host`),
+    nextDue: db.prepare<[string], { due: number | null }>(
+      `SELECT MIN(next_at) AS due FROM deliveries WHERE status = 'pending' AND host = ?`),
+    requeue: db.prepare<[number]>(`UPDATE deliveries SET status = 'pending', next_at = ? WHERE status = 'running'`),
+    pruneDone: db.prepare<[number]>(
+      `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE finished_at IS NOT NULL AND finished_at < ? AND status = 'done' LIMIT 10000)`),
+    pruneFailed: db.prepare<[number]>(
+      `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE finished_at IS NOT NULL AND finished_at < ? AND status = 'failed' LIMIT 10000)`),
+    pruneEvents: db.prepare<[string]>(
+      `DELETE FROM events WHERE id IN (
+         SELECT e.id FROM events e WHERE e.published_at < ? AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) LIMIT 10000)`),
+    pruneDays: db.prepare<[string]>('DELETE FROM daily_counts WHERE day < ?'),
+    counts: db.prepare<[], { status: DeliveryStatus; n: number }>('SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status'),
+    logs: db.prepare<[string], { integration_id: string; ok: number; at: string; entry: string }>(
+      'SELECT * FROM delivery_logs WHERE integration_id = ? ORDER BY id DESC'),
+    daily: db.prepare<[string, string], DailyCount>(
+      'SELECT day, success, error, skipped FROM daily_counts WHERE integration_id = ? AND day >= ? ORDER BY day'),
+  };
+
+  const accept = db.transaction((batch: { event: StoredEvent; deliveries: NewDelivery[] }[], now: number) => {
+    const ids: number[][] = [];
+    for (const { event: e, deliveries } of batch) {
+      q.insertEvent.run(e.id, e.name, e.data, e.type, e.published_at, e.coreid, e.product_id, e.fw_version);
+      ids.push(deliveries.map((d) => Number(q.insertDelivery.run(e.id, d.integrationId, d.host, d.status, d.nextAt, now).lastInsertRowid)));
+    }
+    return ids;
+  });
+
+  const settle = db.transaction((s: Settlement, keepLogs: number) => {
+    for (const d of s.deliveries) q.updateDelivery.run(d.status, d.attempts, d.nextAt, d.lastCode, d.finishedAt, d.id);
+    for (const { integrationId, status } of s.statuses) q.updateStatus.run(JSON.stringify(status), integrationId);
+    for (const d of s.daily) q.addDaily.run(d.integrationId, d.day, d.success, d.error, d.skipped);
+    const trimmed = new Set<string>();
+    for (const l of s.logs) {
+      q.insertLog.run(l.integrationId, l.ok ? 1 : 0, l.at, JSON.stringify(l.entry));
+      trimmed.add(`${l.integrationId}:${l.ok ? 1 : 0}`);
+    }
+    for (const key of trimmed) {
+      const [id, ok] = key.split(':') as [string, string];
+      q.trimLogs.run(id, Number(ok), id, Number(ok), keepLogs - 1);
+    }
+  });
+
+  const claim = db.transaction((host: string, now: number, limit: number) => {
+    const rows = q.due.all(host, now, limit);
+    const out: { delivery: DeliveryRecord; event: StoredEvent }[] = [];
+    const events = new Map<string, StoredEvent | undefined>();
+    for (const row of rows) {
+      q.markRunning.run(row.id);
+      if (!events.has(row.event_id)) events.set(row.event_id, q.event.get(row.event_id));
+      const event = events.get(row.event_id);
+      if (event) out.push({ delivery: { ...toDelivery(row), status: 'running' }, event });
+    }
+    return out;
+  });
+
+  return {
+    async accept(batch) {
+      return accept(batch, Date.now());
+    },
+    async settle(settlement, keepLogs) {
+      settle(settlement, keepLogs);
+    },
+    async claimDue(host, now, limit) {
+      return claim(host, now, limit);
+    },
+    async pendingHosts() {
+      return new Map(q.pendingHosts.all().map((r) => [r.host, r.due]));
+    },
+    async nextDue(host) {
+      return q.nextDue.get(host)?.due ?? undefined;
+    },
+    async requeueRunning(now) {
+      return q.requeue.run(now).changes;
+    },
+    async prune(now, keep: Retention) {
+      let deliveries = 0;
+      let events = 0;
+      // In slices of 10,000 rows, so no single transaction holds the database for long.
+      for (let n; (n = q.pruneDone.run(now - keep.doneMs).changes) > 0;) deliveries += n;
+      for (let n; (n = q.pruneFailed.run(now - keep.failedMs).changes) > 0;) deliveries += n;
+      for (let n; (n = q.pruneEvents.run(new Date(now - keep.doneMs).toISOString()).changes) > 0;) events += n;
+      const days = q.pruneDays.run(new Date(now - keep.dailyDays * 86_400_000).toISOString().slice(0, 10)).changes;
+      return { deliveries, events, days };
+    },
+    async counts() {
+      const out: Record<DeliveryStatus, number> = { pending: 0, running: 0, done: 0, failed: 0 };
+      for (const r of q.counts.all()) out[r.status] = r.n;
+      return out;
+    },
+    async logs(integrationId) {
+      return q.logs.all(integrationId).map((r): LogEntry => ({ integrationId: r.integration_id, ok: r.ok === 1, at: r.at, entry: JSON.parse(r.entry) }));
+    },
+    async daily(integrationId, fromDay) {
+      return q.daily.all(integrationId, fromDay);
+    },
+  };
+}

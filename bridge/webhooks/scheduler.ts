@@ -1,0 +1,103 @@
+// Scheduler: moves pending deliveries from the store into their host's lane once they are
+// due (a retry's time has come) and the lane has room (it was full when they were accepted).
+// It remembers, per host, when the earliest pending delivery is due, and sleeps until then.
+
+import type { Logger } from '../log.ts';
+import type { DeliveryRecord, Store, StoredEvent } from '../store/index.ts';
+
+export interface SchedulerDeps {
+  store: Store;
+  logger: Logger;
+  /** How many more jobs `host`'s lane takes now. */
+  room: (host: string) => number;
+  /** Hand claimed deliveries (already marked running) to their lane. */
+  run: (delivery: DeliveryRecord, event: StoredEvent) => void;
+}
+
+/** Shortest sleep between passes, ms: many retries falling due together are taken in one pass. */
+const MIN_SLEEP_MS = 5;
+
+export function createScheduler({ store, logger, room, run }: SchedulerDeps) {
+  const log = logger.child({ component: 'scheduler' });
+  /** Host → when its earliest pending delivery is due (ms). */
+  const due = new Map<string, number>();
+  let timer: NodeJS.Timeout | null = null;
+  let timerAt = Infinity;
+  let passing = false;
+  let again = false;
+  let stopped = false;
+
+  function arm(): void {
+    if (stopped) return;
+    let earliest = Infinity;
+    for (const at of due.values()) earliest = Math.min(earliest, at);
+    if (earliest === Infinity || earliest >= timerAt) return;
+    if (timer) clearTimeout(timer);
+    timerAt = earliest;
+    timer = setTimeout(() => {
+      timer = null;
+      timerAt = Infinity;
+      void pass();
+    }, Math.max(MIN_SLEEP_MS, earliest - Date.now()));
+  }
+
+  /** Claim what is due for every host with room. One pass at a time. */
+  async function pass(): Promise<void> {
+    if (passing) {
+      again = true;
+      return;
+    }
+    passing = true;
+    try {
+      const now = Date.now();
+      for (const [host, at] of [...due]) {
+        if (at > now) continue;
+        const space = room(host);
+        if (space === 0) continue; // the lane calls back when it has room
+        const claimed = await store.deliveries.claimDue(host, now, space);
+        for (const { delivery, event } of claimed) run(delivery, event);
+        const next = claimed.length === space ? now : await store.deliveries.nextDue(host);
+        if (next === undefined) due.delete(host);
+        else due.set(host, next);
+      }
+    } catch (err) {
+      log.error({ err }, 'scheduling pass failed');
+    } finally {
+      passing = false;
+    }
+    if (again) {
+      again = false;
+      void pass();
+    }
+    arm();
+  }
+
+  return {
+    /** Pick up what a previous run left: running deliveries become pending, due now. */
+    async start(): Promise<number> {
+      const requeued = await store.deliveries.requeueRunning(Date.now());
+      for (const [host, at] of await store.deliveries.pendingHosts()) due.set(host, at);
+      arm();
+      return requeued;
+    },
+    /** A delivery to `host` became pending, due at `at`. */
+    pending(host: string, at: number): void {
+      const current = due.get(host);
+      if (current === undefined || at < current) due.set(host, at);
+      arm();
+    },
+    /** `host`'s lane has room: take what is due for it now. */
+    room(host: string): void {
+      const at = due.get(host);
+      if (at !== undefined && at <= Date.now()) void pass();
+    },
+    /** Hosts with pending work (for metrics). */
+    pendingHosts: () => due.size,
+    stop(): void {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    },
+  };
+}
+
+export type Scheduler = ReturnType<typeof createScheduler>;

@@ -1,0 +1,44 @@
+// What the bridge knows about how an integration is doing: its state (state.ts), who
+// disabled it, and its counters. Kept in memory, written with each batch of outcomes.
+
+import type { IntegrationState } from './state.ts';
+
+export interface LastError {
+  code: string;
+  message: string;
+  at: string;
+}
+
+export interface IntegrationStatus {
+  state: IntegrationState;
+  reason: string;
+  changedAt: string | null;
+  disabledBy: string | null;
+  disabledAt: string | null;
+  disabledReason: string | null;
+  /** Requests made (successes and errors; skipped attempts are not calls). */
+  totalCalls: number;
+  totalErrors: number;
+  totalSkipped: number;
+  /** Deliveries given up: retries exhausted, not retryable, or the integration stopped. */
+  totalDropped: number;
+  consecutiveErrors: number;
+  lastError: LastError | null;
+  lastSuccessAt: string | null;
+  /** When its owner was last emailed, so a flapping hook does not flood anyone. */
+  notifiedAt: string | null;
+}
+
+export function newStatus(): IntegrationStatus {
+  return {
+    state: 'Unknown', reason: 'never called', changedAt: null,
+    disabledBy: null, disabledAt: null, disabledReason: null,
+    totalCalls: 0, totalErrors: 0, totalSkipped: 0, totalDropped: 0, consecutiveErrors: 0,
+    lastError: null, lastSuccessAt: null, notifiedAt: null,
+  };
+}
+
+/** A stored status, with any field a newer version added filled in. */
+export function readStatus(stored: Record<string, unknown> | null | undefined): IntegrationStatus {
+  return { ...newStatus(), ...(stored as Partial<IntegrationStatus> | null | undefined) };
+}
