@@ -39,7 +39,7 @@ export interface BridgeConfig {
   throttleMinErrors: number;
   /** How long a failing host sleeps after its last error, ms. Default 5 s. */
   throttleCooldownMs: number;
-  /** Multiplies every wait: retry delays, Retry-After, the throttle's cooldown. Default 1; tests shrink it. */
+  /** Multiplies retry waits (the schedule and Retry-After). Default 1; tests compress hours into ms. */
   timeScale: number;
   /** SMTP server for notification emails, e.g. smtp://user:pass@mail.example.com:587. Default none. */
   smtpUrl: string | undefined;

@@ -88,11 +88,26 @@ test('product scope: /v1/products/:id/... filters by product and hides other pro
   assert.equal([slug.status, slug.body.code], [404, 'PRODUCT_NOT_FOUND']);
 });
 
-test('enable and disable', async () => {
+test('disable records who, when and why; enable puts it back; PUT with disabled does the same', async () => {
   const id = (await b.call('POST', '/v1/integrations', template)).body.id;
-  assert.is((await b.call('POST', `/v1/integrations/${id}/disable`)).body.integration.disabled, true);
-  assert.is((await b.call('GET', `/v1/integrations/${id}`)).body.integration.disabled, true);
-  assert.is((await b.call('POST', `/v1/integrations/${id}/enable`)).body.integration.disabled, false);
+  const off = (await b.call('POST', `/v1/integrations/${id}/disable`, { reason: 'receiver maintenance' })).body.integration;
+  assert.equal([off.disabled, off.state, off.disabled_by, off.disabled_reason], [true, 'Disabled', 'admin', 'receiver maintenance']);
+  assert.ok(Math.abs(Date.parse(off.disabled_at) - Date.now()) < 5000);
+  assert.is((await b.call('GET', `/v1/integrations/${id}`)).body.integration.state_reason, 'disabled by admin: receiver maintenance');
+  const on = (await b.call('POST', `/v1/integrations/${id}/enable`)).body.integration;
+  assert.equal([on.disabled, on.state, on.disabled_by], [false, 'Unknown', null]);
+  const put = (await b.call('PUT', `/v1/integrations/${id}`, { ...template, disabled: true })).body.integration;
+  assert.equal([put.state, put.disabled_by], ['Disabled', 'admin']);
+});
+
+test('PATCH changes the fields given: retry policy, errors email; bad values name the field', async () => {
+  const id = (await b.call('POST', '/v1/integrations', template)).body.id;
+  const patched = (await b.call('PATCH', `/v1/integrations/${id}`, { retryPolicy: [5, 30, 300], errorsEmail: 'ops@example.com' })).body.integration;
+  assert.equal([patched.retryPolicy, patched.errorsEmail, patched.json], [[5, 30, 300], 'ops@example.com', { t: '{{{temp}}}' }]);
+  const bad = await b.call('PATCH', `/v1/integrations/${id}`, { retryPolicy: 'sometimes' });
+  assert.equal([bad.status, bad.body.field], [400, 'retryPolicy']);
+  const badEmail = await b.call('PATCH', `/v1/integrations/${id}`, { errorsEmail: 'nobody' });
+  assert.equal([badEmail.status, badEmail.body.field], [400, 'errorsEmail']);
 });
 
 test('other integration types are refused; 401 without a token; access_token in the query works', async () => {
@@ -121,8 +136,17 @@ test('the CLI: create from a pasted Particle template file, list, show, disable,
   assert.ok(show.stdout.includes('https://api.example.com/data'));
   assert.ok(show.stdout.includes('0 succeeded, 0 failed'));
 
-  assert.ok((await hookwire(['integrations', 'disable', id], env)).stdout.includes('disabled'));
+  assert.ok((await hookwire(['integrations', 'disable', id, '--reason', 'planned downtime'], env)).stdout.includes('disabled by admin: planned downtime'));
   assert.is(JSON.parse((await hookwire(['integrations', 'enable', id, '--json'], env)).stdout).disabled, false);
+  assert.equal(JSON.parse((await hookwire(['integrations', 'retry-policy', id, 'durable', '--json'], env)).stdout).retryPolicy, 'durable');
+  assert.equal(JSON.parse((await hookwire(['integrations', 'retry-policy', id, '5,30,300', '--json'], env)).stdout).retryPolicy, [5, 30, 300]);
+  const rotated = await hookwire(['integrations', 'secret', 'rotate', id, '--overlap', '60'], env);
+  assert.match(rotated.stdout, /New signing secret for [0-9a-f]{24} \(shown once, keep it\): whsec_/);
+  const again = JSON.parse((await hookwire(['integrations', 'secret', 'rotate', id, '--json'], env)).stdout);
+  assert.type(again.previous_valid_until, 'string', 'the first secret keeps signing for a while (default: one day)');
+  assert.ok((await hookwire(['integrations', 'secret', 'remove', id], env)).stdout.includes('no longer signs'));
+  const shown = await hookwire(['integrations', 'show', id], env);
+  assert.ok(shown.stdout.includes('state: Unknown'), shown.stdout);
   assert.is((await hookwire(['integrations', 'delete', id], env)).code, 0);
   const gone = await hookwire(['integrations', 'show', id], env);
   assert.is(gone.code, 1);

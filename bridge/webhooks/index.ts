@@ -41,7 +41,7 @@ export interface WebhookOptions {
   connectionsPerOrigin: number;
   lanes: LaneOptions;
   throttle: ThrottleOptions;
-  /** Multiplies every wait (retry delays, Retry-After, the throttle's cooldown); tests shrink it. */
+  /** Multiplies retry waits (the schedule and Retry-After); tests compress hours into milliseconds. */
   timeScale: number;
   retention: Retention;
   /** How often to prune, ms. Default 1 minute. */
@@ -96,7 +96,7 @@ export async function createWebhooks(deps: WebhooksDeps) {
   const registry = new Map<string, Registered>();
   const hosts = new Map<string, string | undefined>(); // integration → static host
   const index = new MatchIndex();
-  const throttle = new HostThrottle({ ...options.throttle, cooldownMs: options.throttle.cooldownMs * options.timeScale });
+  const throttle = new HostThrottle(options.throttle);
   const sender = createSender(options);
   const notifier = createNotifier(options.notify, (name, data) => deps.publish(name, Buffer.from(data), 1), logger);
 
@@ -217,7 +217,10 @@ export async function createWebhooks(deps: WebhooksDeps) {
       r.status.consecutiveErrors = 0;
     }
     r.integration = { ...r.integration, disabled: outcome.kind === 'disabled', updatedAt: now };
-    if (notifier.changed({ integration: r.integration, status: r.status, previous })) r.status.notifiedAt = now;
+    if (notifier.changed({ integration: r.integration, status: r.status, previous })) {
+      r.status.notifiedAt = now;
+      r.status.notifiedState = r.status.state;
+    }
   }
 
   /** A new template for an existing integration; switching `disabled` records who did it. */

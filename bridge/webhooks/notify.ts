@@ -3,7 +3,8 @@
 // - a cloud event `hookwire/integrations/<id>/state`, which other integrations may trigger on
 //   (to post to a chat service, say), with JSON data {id, name, state, previous, reason, at};
 // - an email to the integration's `errorsEmail`, through the SMTP server at HOOKWIRE_SMTP_URL
-//   (nodemailer), at most one per integration per interval so a flapping hook floods no one.
+//   (nodemailer). A flapping hook floods no one: the same state is emailed at most once per
+//   interval; a worse one (TooManyErrors, Disabled after Failing) always goes out.
 
 import nodemailer from 'nodemailer';
 import type { Logger } from '../log.ts';
@@ -65,13 +66,13 @@ export function createNotifier(options: NotifyOptions, publish: (name: string, d
   return {
     /**
      * Tell the world a state changed. Returns true when an email went out (the caller keeps
-     * `notifiedAt`, which throttles the next one).
+     * `notifiedAt` and `notifiedState`, which throttle the next one).
      */
     changed(n: StateChangeNotice, now = Date.now()): boolean {
       const { integration: i, status: s } = n;
       publish(stateEventName(i.id), JSON.stringify({ id: i.id, name: i.name ?? null, state: s.state, previous: n.previous, reason: s.reason, at: s.changedAt }));
       if (!transport || !i.errorsEmail || !ALARMING.has(s.state)) return false;
-      if (s.notifiedAt && now - Date.parse(s.notifiedAt) < options.emailIntervalMs) return false;
+      if (s.notifiedState === s.state && s.notifiedAt && now - Date.parse(s.notifiedAt) < options.emailIntervalMs) return false;
       email(n).then(
         () => log.info({ integrationId: i.id, state: s.state }, 'owner notified by email'),
         (err) => log.warn({ integrationId: i.id, err: (err as Error).message }, 'notification email failed'),

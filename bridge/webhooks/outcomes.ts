@@ -190,6 +190,7 @@ export function createOutcomes(deps: OutcomeDeps) {
     for (const n of batch.notices) {
       if (deps.changed(n.entry, n.previous)) {
         n.entry.status.notifiedAt = new Date().toISOString();
+        n.entry.status.notifiedState = n.entry.status.state;
         touched.add(n.entry); // the next batch keeps when we emailed
         schedule();
       }

@@ -25,8 +25,9 @@ export interface IntegrationStatus {
   consecutiveErrors: number;
   lastError: LastError | null;
   lastSuccessAt: string | null;
-  /** When its owner was last emailed, so a flapping hook does not flood anyone. */
+  /** When its owner was last emailed, and about which state, so a flapping hook floods no one. */
   notifiedAt: string | null;
+  notifiedState: IntegrationState | null;
 }
 
 export function newStatus(): IntegrationStatus {
@@ -34,7 +35,7 @@ export function newStatus(): IntegrationStatus {
     state: 'Unknown', reason: 'never called', changedAt: null,
     disabledBy: null, disabledAt: null, disabledReason: null,
     totalCalls: 0, totalErrors: 0, totalSkipped: 0, totalDropped: 0, consecutiveErrors: 0,
-    lastError: null, lastSuccessAt: null, notifiedAt: null,
+    lastError: null, lastSuccessAt: null, notifiedAt: null, notifiedState: null,
   };
 }
 

@@ -26,7 +26,8 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-export async function receiver(): Promise<Receiver> {
+/** A receiver on `host`:`port` (default 127.0.0.1, any free port). */
+export async function receiver(port = 0, host = '127.0.0.1'): Promise<Receiver> {
   const requests: Captured[] = [];
   const handlers: [string, Handler][] = [];
   const waiters: { prefix: string; resolve: (c: Captured) => void }[] = [];
@@ -57,12 +58,12 @@ export async function receiver(): Promise<Receiver> {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  const bound = (server.address() as AddressInfo).port;
 
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
+    url: `http://${host}:${bound}`,
+    port: bound,
     requests,
     on: (prefix, handler) => void handlers.unshift([prefix, handler]),
     next(prefix, ms = 5000) {

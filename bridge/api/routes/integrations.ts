@@ -112,6 +112,20 @@ export default function integrations({ app, webhooks }: ApiContext) {
         });
       }
 
+      // Daily success, error and skipped counts, oldest first; today counts from 00:00 UTC.
+      app.get(`${item}/history`, async (req: FastifyRequest<{ Params: Params; Querystring: { days?: string } }>) => {
+        const i = webhooks.get(req.params.id!, productOf(req.params));
+        const days = req.query.days === undefined ? 30 : Number(req.query.days);
+        if (!Number.isInteger(days) || days < 1 || days > 30) throw new HookwireError('BAD_REQUEST', 'days must be a whole number from 1 to 30', { field: 'days' });
+        const counted = new Map((await webhooks.daily(i.id, days)).map((d) => [d.day, d]));
+        const out = [];
+        for (let k = days - 1; k >= 0; k--) {
+          const day = new Date(Date.now() - k * 86_400_000).toISOString().slice(0, 10);
+          out.push(counted.get(day) ?? { day, success: 0, error: 0, skipped: 0 });
+        }
+        return { integration_id: i.id, days: out };
+      });
+
       // A new signing secret, shown once; the previous one keeps signing for overlap_seconds.
       app.post(`${item}/secret`, async (req: Req) => {
         const overlap = optionalInt(bodyOf(req.body), ['overlap_seconds', 'overlapSeconds']) ?? 86_400;

@@ -69,14 +69,15 @@ function describe(i: Detail): string[] {
 const integrations: Command = {
   name: 'integrations',
   summary: 'create (from a pasted Particle template), list, show, delete, enable, disable webhooks',
-  usage: 'integrations create <template.json> [--product P] | list | show <id> | delete <id> | enable <id> | disable <id>  [--json]',
+  usage: 'integrations create <template.json> [--product P] | list | show <id> | delete <id> | enable <id> | disable <id> [--reason R]\n'
+    + '      | retry-policy <id> <particle|durable|s1,s2,...> | secret rotate <id> [--overlap S] | secret remove <id>  [--json]',
   async run(args, ctx) {
     const { values, positionals } = parseArgs({
       args,
-      options: { product: { type: 'string' }, json: { type: 'boolean' } },
+      options: { product: { type: 'string' }, json: { type: 'boolean' }, reason: { type: 'string' }, overlap: { type: 'string' } },
       allowPositionals: true,
     });
-    const [sub, arg] = positionals;
+    const [sub, arg, arg2] = positionals;
     const api = ctx.api();
     const base = values.product ? `/v1/products/${encodeURIComponent(values.product)}/integrations` : '/v1/integrations';
     const print = (value: unknown, text: () => string[]) => {
@@ -121,8 +122,36 @@ const integrations: Command = {
       }
       case 'enable':
       case 'disable': {
-        const { integration } = await api.request<{ integration: Detail }>('POST', `${base}/${encodeURIComponent(need('an integration ID'))}/${sub}`);
-        print(integration, () => [`Integration ${integration.id} ${integration.disabled ? 'disabled' : 'enabled'}.`]);
+        const body = values.reason ? { reason: values.reason } : {};
+        const { integration } = await api.request<{ integration: Detail }>('POST', `${base}/${encodeURIComponent(need('an integration ID'))}/${sub}`, body);
+        print(integration, () => [`Integration ${integration.id} ${integration.disabled ? 'disabled' : 'enabled'}: ${integration.state} (${integration.state_reason}).`]);
+        return 0;
+      }
+      case 'retry-policy': {
+        const id = need('an integration ID and a policy');
+        if (!arg2) throw Object.assign(new Error('"integrations retry-policy" needs a policy: particle, durable, or delays in seconds like 5,30,300'), { code: 'ERR_PARSE_ARGS_MISSING' });
+        const policy = arg2 === 'particle' || arg2 === 'durable' ? arg2 : arg2.split(',').map(Number);
+        const { integration } = await api.request<{ integration: Detail }>('PATCH', `${base}/${encodeURIComponent(id)}`, { retryPolicy: policy });
+        print(integration, () => [`Integration ${integration.id} retries with ${JSON.stringify(integration.retryPolicy)}.`]);
+        return 0;
+      }
+      case 'secret': {
+        const action = arg;
+        const id = arg2;
+        if ((action !== 'rotate' && action !== 'remove') || !id) {
+          throw Object.assign(new Error('usage: integrations secret rotate <id> [--overlap seconds] | secret remove <id>'), { code: 'ERR_PARSE_ARGS_MISSING' });
+        }
+        if (action === 'remove') {
+          await api.request('DELETE', `${base}/${encodeURIComponent(id)}/secret`);
+          print({ ok: true }, () => [`Integration ${id} no longer signs its requests.`]);
+          return 0;
+        }
+        const body = values.overlap ? { overlap_seconds: values.overlap } : {};
+        const r = await api.request<{ secret: string; previous_valid_until: string | null }>('POST', `${base}/${encodeURIComponent(id)}/secret`, body);
+        print(r, () => [
+          `New signing secret for ${id} (shown once, keep it): ${r.secret}`,
+          r.previous_valid_until ? `The previous secret keeps signing too until ${r.previous_valid_until}.` : 'Requests are signed with it from now on.',
+        ]);
         return 0;
       }
       default:
