@@ -80,6 +80,80 @@ export function storeConformance(backend: string, open: () => Promise<Store>, re
     assert.is((await store.integrations.list()).length, 1);
   });
 
+  const event = (id: string, published_at = '2026-01-01T00:00:00.000Z') => ({ id, name: 'temp', data: '21', type: 'text' as const, published_at, coreid: 'a'.repeat(24), product_id: null, fw_version: null });
+
+  t('deliveries: accept in one batch; claim what is due per host; settle; done ones are deleted', async () => {
+    const now = 1_000_000;
+    const ids = await store.deliveries.accept([
+      { event: event('e1'), deliveries: [{ integrationId: 'i1', host: 'a.example', status: 'running', nextAt: now }, { integrationId: 'i2', host: 'b.example', status: 'pending', nextAt: now }] },
+      { event: event('e2'), deliveries: [{ integrationId: 'i1', host: 'a.example', status: 'pending', nextAt: now + 500 }] },
+    ]);
+    assert.is(ids.length, 2);
+    assert.is(ids[0]!.length, 2);
+    assert.equal(await store.deliveries.counts(), { pending: 2, running: 1, done: 0, failed: 0 });
+    assert.equal([...(await store.deliveries.pendingHosts())].sort(), [['a.example', now + 500], ['b.example', now]]);
+    assert.equal(await store.deliveries.claimDue('a.example', now, 10), [], 'not due yet');
+    const claimed = await store.deliveries.claimDue('a.example', now + 500, 10);
+    assert.equal(claimed.map((c) => [c.delivery.id, c.delivery.status, c.event.id, c.event.data]), [[ids[1]![0], 'running', 'e2', '21']]);
+    assert.is(await store.deliveries.nextDue('a.example'), undefined);
+    assert.is(await store.deliveries.nextDue('b.example'), now);
+
+    await store.deliveries.settle({
+      deliveries: [
+        { id: ids[0]![0]!, status: 'done', attempts: 1, nextAt: now, lastCode: '200', finishedAt: now },
+        { id: ids[0]![1]!, status: 'pending', attempts: 1, nextAt: now + 30_000, lastCode: '503', finishedAt: null },
+        { id: ids[1]![0]!, status: 'failed', attempts: 3, nextAt: now, lastCode: '500', finishedAt: now },
+      ],
+      statuses: [],
+      daily: [{ integrationId: 'i1', day: '2026-01-01', success: 1, error: 2, skipped: 3 }, { integrationId: 'i1', day: '2026-01-01', success: 1, error: 0, skipped: 0 }],
+      logs: [],
+    }, 10);
+    assert.equal(await store.deliveries.counts(), { pending: 1, running: 0, done: 0, failed: 1 });
+    assert.is(await store.deliveries.nextDue('b.example'), now + 30_000);
+    assert.equal(await store.deliveries.daily('i1', '2026-01-01'), [{ day: '2026-01-01', success: 2, error: 2, skipped: 3 }]);
+  });
+
+  t('deliveries: a large batch (more rows than one statement takes) returns each delivery\'s own ID', async () => {
+    const now = 5_000;
+    const batch = Array.from({ length: 150 }, (_, i) => ({
+      event: event(`big${i}`),
+      deliveries: [{ integrationId: 'i1', host: 'many', status: 'pending' as const, nextAt: now }, { integrationId: 'i2', host: 'many', status: 'pending' as const, nextAt: now }],
+    }));
+    const ids = await store.deliveries.accept(batch);
+    const claimed = await store.deliveries.claimDue('many', now, 1000);
+    assert.is(claimed.length, 300);
+    const byId = new Map(claimed.map((c) => [c.delivery.id, c]));
+    batch.forEach((b, i) => b.deliveries.forEach((d, k) => {
+      const c = byId.get(ids[i]![k]!)!;
+      assert.equal([c.event.id, c.delivery.integrationId], [b.event.id, d.integrationId]);
+    }));
+  });
+
+  t('deliveries: running ones go back to pending at start; pruning keeps what is still needed', async () => {
+    const now = Date.now();
+    await store.deliveries.accept([{ event: event('old', new Date(now - 7_200_000).toISOString()), deliveries: [{ integrationId: 'i1', host: 'h', status: 'running', nextAt: now }] }]);
+    await store.deliveries.accept([{ event: event('gone', new Date(now - 7_200_000).toISOString()), deliveries: [] }]);
+    assert.is(await store.deliveries.requeueRunning(now + 5), 1);
+    assert.equal(await store.deliveries.counts(), { pending: 1, running: 0, done: 0, failed: 0 });
+    const pruned = await store.deliveries.prune(now, { eventsMs: 3_600_000, failedMs: 1000, dailyDays: 31 });
+    assert.equal([pruned.deliveries, pruned.events], [0, 1], 'the event with no delivery left goes; the pending one stays');
+    assert.is((await store.deliveries.claimDue('h', now + 5, 5))[0]!.event.id, 'old');
+  });
+
+  t('logs: newest first, each integration keeps its last N of each kind', async () => {
+    for (let i = 0; i < 15; i++) {
+      await store.deliveries.settle({ deliveries: [], statuses: [], daily: [], logs: [
+        { integrationId: 'i1', ok: true, at: `t${i}`, entry: { n: i } },
+        { integrationId: 'i1', ok: false, at: `t${i}`, entry: { n: i } },
+        { integrationId: 'i2', ok: true, at: `t${i}`, entry: { n: i } },
+      ] }, 10);
+    }
+    const logs = await store.deliveries.logs('i1');
+    assert.is(logs.length, 20);
+    assert.equal(logs.filter((l) => l.ok).map((l) => l.entry.n), [14, 13, 12, 11, 10, 9, 8, 7, 6, 5]);
+    assert.is((await store.deliveries.logs('i2')).length, 10);
+  });
+
   if (reopen) {
     t('what was written is there after reopening', async () => {
       await store.devices.create(device('d'.repeat(24), 'kept'));

@@ -88,7 +88,8 @@ export function isDataError(d: DecodedData | DataError): d is DataError {
 // Events arrive thousands a second: format each millisecond's timestamp once.
 let isoMs = -1;
 let isoText = '';
-function isoAt(ms: number): string {
+/** `new Date(ms).toISOString()`, formatted once per millisecond. */
+export function isoAt(ms: number): string {
   if (ms !== isoMs) {
     isoMs = ms;
     isoText = new Date(ms).toISOString();

@@ -30,12 +30,11 @@ export const deliveriesMigration = `
     finished_at    INTEGER,
     last_code      TEXT
   );
-  -- The scheduler's question: what is due for this host?
+  -- Every index costs each insert and delete on the hot path, so only two: the scheduler's
+  -- "what is due for this host?", and failed deliveries by integration (kept for replay).
+  -- Delivered jobs are deleted, so the table holds only pending, running and failed ones.
   CREATE INDEX deliveries_pending ON deliveries(host, next_at) WHERE status = 'pending';
-  CREATE INDEX deliveries_running ON deliveries(id) WHERE status = 'running';
-  CREATE INDEX deliveries_finished ON deliveries(finished_at) WHERE finished_at IS NOT NULL;
-  CREATE INDEX deliveries_event ON deliveries(event_id);
-  CREATE INDEX deliveries_integration ON deliveries(integration_id, status);
+  CREATE INDEX deliveries_failed ON deliveries(integration_id, finished_at) WHERE status = 'failed';
   CREATE TABLE delivery_logs (
     id             INTEGER PRIMARY KEY,
     integration_id TEXT NOT NULL,
@@ -84,14 +83,27 @@ const toDelivery = (r: DeliveryRow): DeliveryRecord => ({
   lastCode: r.last_code,
 });
 
+/** Rows per multi-row INSERT: one statement for many rows saves most of the per-row cost. */
+const ROWS_PER_INSERT = 64;
+
+/** `INSERT ... VALUES (?, ...), (?, ...)` statements, prepared once per row count. */
+function multiInsert(db: Database.Database, head: string, columns: number) {
+  const prepared = new Map<number, Database.Statement>();
+  const row = `(${Array(columns).fill('?').join(', ')})`;
+  return (rows: number): Database.Statement => {
+    let stmt = prepared.get(rows);
+    if (!stmt) prepared.set(rows, (stmt = db.prepare(`${head} VALUES ${Array(rows).fill(row).join(', ')}`)));
+    return stmt;
+  };
+}
+
 export function sqliteDeliveries(db: Database.Database): DeliveryRepo {
+  const insertEvents = multiInsert(db, 'INSERT OR IGNORE INTO events (id, name, data, type, published_at, coreid, product_id, fw_version)', 8);
+  const insertDeliveries = multiInsert(db, 'INSERT INTO deliveries (event_id, integration_id, host, status, next_at, created_at)', 6);
   const q = {
-    insertEvent: db.prepare<[string, string, string, string, string, string, number | null, number | null]>(
-      'INSERT OR IGNORE INTO events (id, name, data, type, published_at, coreid, product_id, fw_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
-    insertDelivery: db.prepare<[string, string, string, string, number, number]>(
-      'INSERT INTO deliveries (event_id, integration_id, host, status, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
     updateDelivery: db.prepare<[string, number, number, string, number | null, number]>(
       'UPDATE deliveries SET status = ?, attempts = ?, next_at = ?, last_code = ?, finished_at = ? WHERE id = ?'),
+    deleteDelivery: db.prepare<[number]>('DELETE FROM deliveries WHERE id = ?'),
     updateStatus: db.prepare<[string, string]>('UPDATE integrations SET status = ? WHERE id = ?'),
     addDaily: db.prepare<[string, string, number, number, number]>(
       `INSERT INTO daily_counts (integration_id, day, success, error, skipped) VALUES (?, ?, ?, ?, ?)
@@ -109,13 +121,12 @@ export function sqliteDeliveries(db: Database.Database): DeliveryRepo {
     nextDue: db.prepare<[string], { due: number | null }>(
       `SELECT MIN(next_at) AS due FROM deliveries WHERE status = 'pending' AND host = ?`),
     requeue: db.prepare<[number]>(`UPDATE deliveries SET status = 'pending', next_at = ? WHERE status = 'running'`),
-    pruneDone: db.prepare<[number]>(
-      `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE finished_at IS NOT NULL AND finished_at < ? AND status = 'done' LIMIT 10000)`),
     pruneFailed: db.prepare<[number]>(
-      `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE finished_at IS NOT NULL AND finished_at < ? AND status = 'failed' LIMIT 10000)`),
+      `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE status = 'failed' AND finished_at < ? LIMIT 10000)`),
+    // The deliveries left are the pending and failed ones: a small set to keep events for.
     pruneEvents: db.prepare<[string]>(
       `DELETE FROM events WHERE id IN (
-         SELECT e.id FROM events e WHERE e.published_at < ? AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) LIMIT 10000)`),
+         SELECT id FROM events WHERE published_at < ? AND id NOT IN (SELECT event_id FROM deliveries) LIMIT 10000)`),
     pruneDays: db.prepare<[string]>('DELETE FROM daily_counts WHERE day < ?'),
     counts: db.prepare<[], { status: DeliveryStatus; n: number }>('SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status'),
     logs: db.prepare<[string], { integration_id: string; ok: number; at: string; entry: string }>(
@@ -125,16 +136,31 @@ export function sqliteDeliveries(db: Database.Database): DeliveryRepo {
   };
 
   const accept = db.transaction((batch: { event: StoredEvent; deliveries: NewDelivery[] }[], now: number) => {
-    const ids: number[][] = [];
-    for (const { event: e, deliveries } of batch) {
-      q.insertEvent.run(e.id, e.name, e.data, e.type, e.published_at, e.coreid, e.product_id, e.fw_version);
-      ids.push(deliveries.map((d) => Number(q.insertDelivery.run(e.id, d.integrationId, d.host, d.status, d.nextAt, now).lastInsertRowid)));
+    for (let from = 0; from < batch.length; from += ROWS_PER_INSERT) {
+      const slice = batch.slice(from, from + ROWS_PER_INSERT);
+      const params: unknown[] = [];
+      for (const { event: e } of slice) params.push(e.id, e.name, e.data, e.type, e.published_at, e.coreid, e.product_id, e.fw_version);
+      insertEvents(slice.length).run(params);
     }
-    return ids;
+    const rows: unknown[][] = [];
+    for (const { event: e, deliveries } of batch) for (const d of deliveries) rows.push([e.id, d.integrationId, d.host, d.status, d.nextAt, now]);
+    const ids: number[] = [];
+    for (let from = 0; from < rows.length; from += ROWS_PER_INSERT) {
+      const slice = rows.slice(from, from + ROWS_PER_INSERT);
+      // The rows of one INSERT get consecutive rowids: the last one, counted back.
+      const last = Number(insertDeliveries(slice.length).run(slice.flat()).lastInsertRowid);
+      for (let k = slice.length - 1; k >= 0; k--) ids.push(last - k);
+    }
+    let next = 0;
+    return batch.map(({ deliveries }) => deliveries.map(() => ids[next++]!));
   });
 
   const settle = db.transaction((s: Settlement, keepLogs: number) => {
-    for (const d of s.deliveries) q.updateDelivery.run(d.status, d.attempts, d.nextAt, d.lastCode, d.finishedAt, d.id);
+    for (const d of s.deliveries) {
+      // Nothing reads a delivered job again: it goes now (its event once no delivery needs it).
+      if (d.status === 'done') q.deleteDelivery.run(d.id);
+      else q.updateDelivery.run(d.status, d.attempts, d.nextAt, d.lastCode, d.finishedAt, d.id);
+    }
     for (const { integrationId, status } of s.statuses) q.updateStatus.run(JSON.stringify(status), integrationId);
     for (const d of s.daily) q.addDaily.run(d.integrationId, d.day, d.success, d.error, d.skipped);
     const trimmed = new Set<string>();
@@ -184,9 +210,8 @@ export function sqliteDeliveries(db: Database.Database): DeliveryRepo {
       let deliveries = 0;
       let events = 0;
       // In slices of 10,000 rows, so no single transaction holds the database for long.
-      for (let n; (n = q.pruneDone.run(now - keep.doneMs).changes) > 0;) deliveries += n;
       for (let n; (n = q.pruneFailed.run(now - keep.failedMs).changes) > 0;) deliveries += n;
-      for (let n; (n = q.pruneEvents.run(new Date(now - keep.doneMs).toISOString()).changes) > 0;) events += n;
+      for (let n; (n = q.pruneEvents.run(new Date(now - keep.eventsMs).toISOString()).changes) > 0;) events += n;
       const days = q.pruneDays.run(new Date(now - keep.dailyDays * 86_400_000).toISOString().slice(0, 10)).changes;
       return { deliveries, events, days };
     },

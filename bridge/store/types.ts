@@ -102,7 +102,8 @@ export interface StoredEvent {
 /**
  * pending: waiting for its time (next_at) or for room in its host's lane; running: handed to
  * a lane (a process that stops leaves these, and its successor makes them pending again);
- * done: delivered; failed: given up (dropped after its retries, or not retryable).
+ * done: delivered (such a job is deleted when settled, so it is never read back as done);
+ * failed: given up (dropped after its retries, or not retryable), kept for replay.
  */
 export type DeliveryStatus = 'pending' | 'running' | 'done' | 'failed';
 
@@ -173,8 +174,8 @@ export interface Settlement {
 }
 
 export interface Retention {
-  /** Delivered jobs (and events no longer needed) are kept this long, ms. */
-  doneMs: number;
+  /** Events no delivery needs any more are kept this long, ms (delivered jobs go at once). */
+  eventsMs: number;
   /** Failed jobs (kept for replay) this long, ms. */
   failedMs: number;
   /** Daily counts this many days. */

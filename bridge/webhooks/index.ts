@@ -57,7 +57,7 @@ export const webhookDefaults: WebhookOptions = {
   throttle: throttleDefaults,
   timeScale: 1,
   retention: {
-    doneMs: 3_600_000, // delivered: 1 hour
+    eventsMs: 3_600_000, // events whose deliveries are all finished: 1 hour
     failedMs: 30 * 86_400_000, // given up: 30 days, for replay
     dailyDays: 31, // daily counts: 30 days and today
   },

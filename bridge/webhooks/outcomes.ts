@@ -1,8 +1,9 @@
-// Outcomes: what each attempt changes, settled in batches (one transaction per turn of the
-// event loop): the delivery (done, failed, or pending again at its retry time), the
+// Outcomes: what each attempt changes, settled in batches (one transaction every few ms):
+// the delivery (done, failed, or pending again at its retry time), the
 // integration's counters and state, the daily counts, and the logs (the last 10 successes
 // and 10 errors, redacted). State changes are announced once the batch is committed.
 
+import { isoAt } from '../events/index.ts';
 import type { Logger } from '../log.ts';
 import type { DailyIncrement, DeliveryUpdate, LogEntry, Store } from '../store/index.ts';
 import type { Integration } from './integration.ts';
@@ -16,6 +17,12 @@ import type { IntegrationStatus } from './status.ts';
 export const KEEP_LOGS = 10;
 /** Under load, successes are logged at most this often per integration, ms; errors always. */
 const SUCCESS_LOG_INTERVAL_MS = 1000;
+/**
+ * Outcomes are settled this often, ms. Nothing waits on them (the device already heard back),
+ * so a wider batch costs nothing and saves transactions; a crash in between only means those
+ * deliveries run again after the restart (at least once, with the same webhook-id).
+ */
+const SETTLE_EVERY_MS = 10;
 
 export interface Entry {
   integration: Integration;
@@ -53,23 +60,27 @@ export function createOutcomes(deps: OutcomeDeps) {
   const lastSuccessLog = new Map<string, number>();
 
   function count(integrationId: string, at: string, kind: 'success' | 'error' | 'skipped'): void {
-    const key = `${integrationId}|${day(at)}`;
+    const key = integrationId + at.slice(0, 10);
     let d = daily.get(key);
     if (!d) daily.set(key, (d = { integrationId, day: day(at), success: 0, error: 0, skipped: 0 }));
     d[kind]++;
   }
 
-  function addLog(entry: Entry, result: AttemptResult, at: Date, now: number): void {
+  function finish(job: Job, status: 'done' | 'failed', attempts: number, code: string, now: number): void {
+    updates.push({ id: job.id, status, attempts, nextAt: now, lastCode: code, finishedAt: now });
+  }
+
+  function addLog(entry: Entry, result: AttemptResult, now: number): void {
     const ok = result.kind === 'success';
     const id = entry.integration.id;
     if (ok) {
       if (now - (lastSuccessLog.get(id) ?? 0) < SUCCESS_LOG_INTERVAL_MS) return;
       lastSuccessLog.set(id, now);
     }
-    const key = `${id}|${ok}`;
+    const key = ok ? id : `${id}!`;
     let list = logs.get(key);
     if (!list) logs.set(key, (list = []));
-    list.push({ entry, result, at });
+    list.push({ entry, result, at: new Date(now) });
     if (list.length > KEEP_LOGS) list.shift();
   }
 
@@ -88,15 +99,13 @@ export function createOutcomes(deps: OutcomeDeps) {
   /** Record one attempt's outcome. Synchronous: it joins the batch being gathered. */
   function report(job: Job, result: AttemptResult): void {
     const now = Date.now();
-    const at = new Date(now);
-    const iso = at.toISOString();
+    const iso = isoAt(now);
     const attempts = job.attempts + (result.kind === 'stopped' ? 0 : 1);
     const code = result.failure?.code ?? String(result.response?.status ?? 200);
     const entry = deps.entry(job.integrationId);
-    const finish = (status: 'done' | 'failed') => updates.push({ id: job.id, status, attempts, nextAt: now, lastCode: code, finishedAt: now });
 
     if (!entry || result.kind === 'stopped') {
-      finish('failed');
+      finish(job, 'failed', attempts, code, now);
       if (entry) {
         entry.status.totalDropped++;
         touched.add(entry);
@@ -112,7 +121,7 @@ export function createOutcomes(deps: OutcomeDeps) {
       s.consecutiveErrors = 0;
       s.lastSuccessAt = iso;
       count(entry.integration.id, iso, 'success');
-      finish('done');
+      finish(job, 'done', attempts, code, now);
       outcome = { kind: 'success' };
     } else {
       if (result.kind === 'skipped') {
@@ -133,14 +142,14 @@ export function createOutcomes(deps: OutcomeDeps) {
         retries.push({ host: job.host, at: nextAt });
         outcome = result.kind === 'skipped' ? { kind: 'skipped' } : { kind: 'failure', code };
       } else {
-        finish('failed');
+        finish(job, 'failed', attempts, code, now);
         s.totalDropped++;
         // Particle's policy drops and carries on; the others stop the integration when spent.
         const spent = decision.reason === 'exhausted' && entry.integration.retryPolicy !== 'particle';
         outcome = spent ? { kind: 'exhausted', code } : result.kind === 'skipped' ? { kind: 'skipped' } : { kind: 'failure', code };
       }
     }
-    if (result.kind !== 'skipped') addLog(entry, result, at, now);
+    if (result.kind !== 'skipped') addLog(entry, result, now);
 
     const change = transition(s.state, outcome, entry.integration.disabled);
     if (change) {
@@ -162,7 +171,7 @@ export function createOutcomes(deps: OutcomeDeps) {
   }
 
   function schedule(): void {
-    scheduled ??= new Promise<void>((resolve) => setImmediate(() => flush().finally(resolve)));
+    scheduled ??= new Promise<void>((resolve) => setTimeout(() => flush().finally(resolve), SETTLE_EVERY_MS));
   }
 
   async function flush(): Promise<void> {
