@@ -2,6 +2,7 @@
 
 import { resolve } from 'node:path';
 import { HookwireError } from './errors.ts';
+import type { StoreSync } from './store/index.ts';
 
 export interface BridgeConfig {
   /** Interface both servers listen on. Default 127.0.0.1 (this machine only). */
@@ -14,6 +15,8 @@ export interface BridgeConfig {
   dataDir: string;
   /** Store location: a file under dataDir by default, or ':memory:' (tests). */
   storePath: string | undefined;
+  /** `normal`: commits survive a crash of the bridge (kill -9); `full`: a power loss too (fsync per commit). */
+  storeSync: StoreSync;
   /** pino level: trace, debug, info, warn, error, fatal, silent. Default info. */
   logLevel: string;
   /** Pretty, colourised logs; default when stdout is a terminal, JSON lines otherwise. */
@@ -55,6 +58,7 @@ export const defaults: BridgeConfig = {
   httpPort: 8080,
   dataDir: './data',
   storePath: undefined,
+  storeSync: 'normal',
   logLevel: 'info',
   prettyLogs: false,
   maxPacketBytes: 32 * 1024, // a typed event is 16 KiB of data plus topic and header
@@ -79,6 +83,7 @@ const env: Record<string, keyof BridgeConfig> = {
   HOOKWIRE_HTTP_PORT: 'httpPort',
   HOOKWIRE_DATA_DIR: 'dataDir',
   HOOKWIRE_STORE: 'storePath',
+  HOOKWIRE_STORE_SYNC: 'storeSync',
   HOOKWIRE_LOG_LEVEL: 'logLevel',
   HOOKWIRE_WEBHOOK_TIMEOUT_MS: 'webhookTimeoutMs',
   HOOKWIRE_HOST_CONCURRENCY: 'hostConcurrency',
@@ -121,6 +126,7 @@ export function makeConfig(overrides: Partial<Record<keyof BridgeConfig, unknown
     httpPort: port('httpPort', c.httpPort),
     dataDir: resolve(String(c.dataDir)),
     storePath: c.storePath === undefined ? undefined : String(c.storePath),
+    storeSync: c.storeSync as StoreSync,
     logLevel: String(c.logLevel),
     prettyLogs: Boolean(c.prettyLogs),
     maxPacketBytes: Number(c.maxPacketBytes),
@@ -137,6 +143,9 @@ export function makeConfig(overrides: Partial<Record<keyof BridgeConfig, unknown
     mailFrom: String(c.mailFrom),
     emailIntervalMs: Number(c.emailIntervalMs),
   };
+  if (config.storeSync !== 'normal' && config.storeSync !== 'full') {
+    throw new HookwireError('CONFIG_INVALID', 'storeSync must be normal or full', { field: 'storeSync' });
+  }
   if (config.smtpUrl !== undefined && !/^smtps?:\/\//.test(config.smtpUrl)) {
     throw new HookwireError('CONFIG_INVALID', 'smtpUrl must be an smtp:// or smtps:// URL', { field: 'smtpUrl' });
   }

@@ -48,7 +48,7 @@ export async function startBridge(overrides: Partial<Record<keyof BridgeConfig, 
   const config = makeConfig(overrides);
   const logger = options.logger ?? createLogger({ level: config.logLevel, pretty: config.prettyLogs });
   await mkdir(config.dataDir, { recursive: true });
-  const store = openSqliteStore(config.storePath ?? join(config.dataDir, 'hookwire.db'));
+  const store = openSqliteStore(config.storePath ?? join(config.dataDir, 'hookwire.db'), config.storeSync);
   const admin = await ensureAdminToken(store, config.dataDir);
   const bus = new EventBus();
   // The broker hands accepted events to the webhooks, which publish through the broker: the

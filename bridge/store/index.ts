@@ -1,2 +1,2 @@
 export type * from './types.ts';
-export { openSqliteStore } from './sqlite.ts';
+export { openSqliteStore, type StoreSync } from './sqlite.ts';

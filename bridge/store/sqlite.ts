@@ -116,13 +116,18 @@ function nameTaken(err: unknown, name: string | null | undefined): never {
   throw err;
 }
 
+/**
+ * How hard a commit is pushed to disk. `normal` (WAL + synchronous=NORMAL): a commit survives
+ * a crash of this process (kill -9); a power loss can lose the last moments. `full`: each
+ * commit is fsynced, surviving power loss too, at the cost of a disk flush per group commit.
+ */
+export type StoreSync = 'normal' | 'full';
+
 /** Open (creating if needed) the SQLite store at `path`, or in memory for ':memory:'. */
-export function openSqliteStore(path: string): Store {
+export function openSqliteStore(path: string, sync: StoreSync = 'normal'): Store {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
-  // WAL + NORMAL: a commit survives a crash of this process (kill -9); only power loss
-  // can lose the last transactions.
-  db.pragma('synchronous = NORMAL');
+  db.pragma(`synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db);
