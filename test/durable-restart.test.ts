@@ -102,6 +102,31 @@ test('kill -9 while deliveries are in flight (the receiver hangs): they run agai
   await until(() => delivered().size === M, 20_000, `${M} in-flight deliveries`);
 });
 
+test('SIGTERM with deliveries hung in flight stops promptly; they run after the restart', async () => {
+  await rx!.close();
+  rx = undefined;
+  const hung = createServer(() => {});
+  const sockets = new Set<import('node:net').Socket>();
+  hung.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  await new Promise<void>((r) => hung.listen(port, '127.0.0.1', r));
+  const device = await api<{ id: string; token: string }>('POST', '/v1/devices', { name: 'graceful' });
+  const d = await connectDevice({ url: `mqtt://127.0.0.1:${bridge!.mqttPort}`, deviceId: device.id, token: device.token, reconnectMinMs: 60_000 });
+  await Promise.all(Array.from({ length: 5 }, (_, i) => d.publish('reading', `graceful-${i}`, { qos: 1 })));
+  await until(() => sockets.size > 0, 5000, 'attempts in flight');
+  const stopping = Date.now();
+  bridge!.child.kill('SIGTERM');
+  assert.is(await bridge!.exited, 0);
+  assert.ok(Date.now() - stopping < 10_000, `stopped in ${Date.now() - stopping} ms, not after the 20 s webhook timeout`);
+  await d.disconnect();
+  for (const s of sockets) s.destroy();
+  await new Promise<void>((r) => hung.close(() => r()));
+
+  rx = await receiver(port);
+  bridge = await startBridgeProcess([], env());
+  const delivered = () => new Set(rx!.requests.map((r) => JSON.parse(r.body.toString()).n).filter((n: string) => n.startsWith('graceful-')));
+  await until(() => delivered().size === 5, 20_000, 'the 5 deliveries that were in flight');
+});
+
 test('a graceful restart keeps state, counters and logs', async () => {
   await until(async () => (await api('GET', `/v1/integrations/${integrationId}`)).integration.state === 'Active', 5000, 'Active');
   const before = (await api('GET', `/v1/integrations/${integrationId}`)).integration;

@@ -140,8 +140,12 @@ export function createSender(options: SendOptions): Sender {
       if (res.statusCode >= 200 && res.statusCode < 300) return { ok: true, response };
       return { ok: false, response, failure: { code: String(res.statusCode), message: `error status ${res.statusCode} from ${host}` } };
     },
+    /**
+     * Abort whatever is still in flight: a host that hangs must not hold up a shutdown. The
+     * deliveries are durable, so the next start runs them again.
+     */
     async close() {
-      await Promise.all([verifying.close(), lenient?.close()]);
+      await Promise.all([verifying.destroy(), lenient?.destroy()]);
     },
   };
 }
