@@ -5,13 +5,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectDevice } from '../firmware-sdk/index.ts';
 import { until } from './helpers/bridge.ts';
 import { receiver, type Receiver } from './helpers/receiver.ts';
 import { startBridgeProcess, type BridgeProcess } from './helpers/spawn.ts';
+import { freePort, hungServer } from './helpers/net.ts';
 
 const N = 200;
 let dataDir: string;
@@ -33,15 +33,6 @@ async function api<T = any>(method: string, path: string, body?: unknown): Promi
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
   return (text ? JSON.parse(text) : undefined) as T;
-}
-
-/** A port nothing listens on yet (the receiver comes up on it later). */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const p = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
 }
 
 test.before(async () => {
@@ -81,20 +72,16 @@ test('kill -9 while deliveries are in flight (the receiver hangs): they run agai
   await rx!.close();
   rx = undefined;
   // A receiver that accepts connections and never answers: every attempt is in flight when we kill.
-  const hung = createServer(() => {});
-  const sockets = new Set<import('node:net').Socket>();
-  hung.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
-  await new Promise<void>((r) => hung.listen(port, '127.0.0.1', r));
+  const hung = await hungServer(port);
   const device = await api<{ id: string; token: string }>('POST', '/v1/devices', { name: 'inflight' });
   const d = await connectDevice({ url: `mqtt://127.0.0.1:${bridge!.mqttPort}`, deviceId: device.id, token: device.token, reconnectMinMs: 60_000 });
   const M = 20; // within one host lane's concurrency: all of them in flight at once
   await Promise.all(Array.from({ length: M }, (_, i) => d.publish('reading', `inflight-${i}`, { qos: 1 })));
-  await until(() => sockets.size > 0, 5000, 'attempts in flight');
+  await until(() => hung.connections() > 0, 5000, 'attempts in flight');
   bridge!.child.kill('SIGKILL');
   await bridge!.exited;
   await d.disconnect();
-  for (const s of sockets) s.destroy();
-  await new Promise<void>((r) => hung.close(() => r()));
+  await hung.close();
 
   rx = await receiver(port);
   bridge = await startBridgeProcess([], env());
@@ -105,21 +92,17 @@ test('kill -9 while deliveries are in flight (the receiver hangs): they run agai
 test('SIGTERM with deliveries hung in flight stops promptly; they run after the restart', async () => {
   await rx!.close();
   rx = undefined;
-  const hung = createServer(() => {});
-  const sockets = new Set<import('node:net').Socket>();
-  hung.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
-  await new Promise<void>((r) => hung.listen(port, '127.0.0.1', r));
+  const hung = await hungServer(port);
   const device = await api<{ id: string; token: string }>('POST', '/v1/devices', { name: 'graceful' });
   const d = await connectDevice({ url: `mqtt://127.0.0.1:${bridge!.mqttPort}`, deviceId: device.id, token: device.token, reconnectMinMs: 60_000 });
   await Promise.all(Array.from({ length: 5 }, (_, i) => d.publish('reading', `graceful-${i}`, { qos: 1 })));
-  await until(() => sockets.size > 0, 5000, 'attempts in flight');
+  await until(() => hung.connections() > 0, 5000, 'attempts in flight');
   const stopping = Date.now();
   bridge!.child.kill('SIGTERM');
   assert.is(await bridge!.exited, 0);
   assert.ok(Date.now() - stopping < 10_000, `stopped in ${Date.now() - stopping} ms, not after the 20 s webhook timeout`);
   await d.disconnect();
-  for (const s of sockets) s.destroy();
-  await new Promise<void>((r) => hung.close(() => r()));
+  await hung.close();
 
   rx = await receiver(port);
   bridge = await startBridgeProcess([], env());

@@ -4,45 +4,26 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { connectDevice, type Device } from '../firmware-sdk/index.ts';
 import { testBridge, until, type TestBridge } from './helpers/bridge.ts';
 import { receiver, type Receiver } from './helpers/receiver.ts';
 import { sleep } from './helpers/mqtt.ts';
+import { freePort, hungServer, type HungServer } from './helpers/net.ts';
 
 const TIMEOUT_MS = 400;
 let b: TestBridge;
 let rx: Receiver;
 let device: Device;
-let silent: Server;
-const silentSockets = new Set<Socket>();
+let silent: HungServer;
 const heard: { name: string; data: unknown }[] = [];
 let healthyId: string;
-
-/** A TCP server that accepts connections and never says a word. */
-async function silentServer(): Promise<Server> {
-  const server = createServer((s) => {
-    silentSockets.add(s);
-    s.on('close', () => silentSockets.delete(s));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return server;
-}
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 test.before(async () => {
   // Every target here is 127.0.0.1: keep the per-host throttle out of the way (it has its own tests).
   b = await testBridge({ webhookTimeoutMs: TIMEOUT_MS, throttleMinErrors: 1_000_000 });
   rx = await receiver();
-  silent = await silentServer();
+  silent = await hungServer();
   const d = await b.addDevice();
   device = await connectDevice({ url: b.mqttUrl, deviceId: d.id, token: d.token });
   await device.subscribe(`${d.id}/hook-`, (name, data) => heard.push({ name, data }));
@@ -55,8 +36,7 @@ test.after(async () => {
   await device?.disconnect();
   await b?.stop();
   await rx?.close();
-  for (const s of silentSockets) s.destroy();
-  silent?.close();
+  await silent?.close();
 });
 
 let n = 0;
@@ -95,7 +75,7 @@ test('500', async () => {
 });
 
 test('a refused connection: ECONNREFUSED', async () => {
-  const r = await failWith(`http://127.0.0.1:${await closedPort()}/x`);
+  const r = await failWith(`http://127.0.0.1:${await freePort()}/x`);
   assert.is(r.counters.last_error.code, 'ECONNREFUSED');
   assert.match(r.error, /^ECONNREFUSED/);
   assert.is(r.log.response, undefined);
@@ -109,13 +89,12 @@ test('an unknown host: ENOTFOUND', async () => {
 
 test('a server that accepts and never answers: ESOCKETTIMEDOUT after the configured timeout', async () => {
   const started = Date.now();
-  const r = await failWith(`http://127.0.0.1:${(silent.address() as AddressInfo).port}/x`);
+  const r = await failWith(`http://127.0.0.1:${silent.port}/x`);
   assert.is(r.counters.last_error.code, 'ESOCKETTIMEDOUT');
   assert.ok(Date.now() - started >= TIMEOUT_MS, 'not before the timeout');
 });
 
 test('a server that resets the connection: ECONNRESET', async () => {
-  rx.on('/reset', (req) => (req as unknown as { socket?: Socket }).socket?.destroy());
   const resetServer = createServer((s) => s.once('data', () => s.resetAndDestroy()));
   await new Promise<void>((r) => resetServer.listen(0, '127.0.0.1', r));
   const r = await failWith(`http://127.0.0.1:${(resetServer.address() as AddressInfo).port}/x`);

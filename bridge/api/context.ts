@@ -5,14 +5,19 @@ import type { Logger } from '../log.ts';
 import type { Store } from '../store/index.ts';
 import type { Webhooks } from '../webhooks/index.ts';
 
-/** What every route file gets. */
-export interface ApiContext {
-  app: FastifyInstance;
+export interface ApiOptions {
   store: Store;
   bus: EventBus;
   broker: Broker;
   webhooks: Webhooks;
   logger: Logger;
   version: string;
+  /** Largest request body, bytes; bigger ones get 413. */
+  maxBodyBytes: number;
+}
+
+/** What every route file gets. */
+export interface ApiContext extends ApiOptions {
+  app: FastifyInstance;
   startedAt: number;
 }

@@ -2,28 +2,14 @@
 // route group under routes/, each given the same ApiContext.
 
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { Broker } from '../broker/index.ts';
-import type { EventBus } from '../events/index.ts';
-import type { Logger } from '../log.ts';
-import type { Store } from '../store/index.ts';
-import type { Webhooks } from '../webhooks/index.ts';
 import { authHook } from './auth.ts';
-import type { ApiContext } from './context.ts';
+import type { ApiContext, ApiOptions } from './context.ts';
+
+export type { ApiOptions };
 import { errorHandler, sendError } from './errors.ts';
 import devices from './routes/devices.ts';
 import health from './routes/health.ts';
 import integrations from './routes/integrations.ts';
-
-export interface ApiOptions {
-  store: Store;
-  bus: EventBus;
-  broker: Broker;
-  webhooks: Webhooks;
-  logger: Logger;
-  version: string;
-  /** Largest request body, bytes; bigger ones get 413. */
-  maxBodyBytes: number;
-}
 
 const routes = [health, devices, integrations];
 
