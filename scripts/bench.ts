@@ -1,8 +1,10 @@
 // The webhook benchmark (DESIGN.md, Performance targets; STYLE.md 10): `npm run bench`.
 //
 //   npx tsx scripts/bench.ts [--seconds 10] [--rate 1000] [--latency-seconds 10] [--devices 50]
-//                            [--inflight 128] [--warmup 3] [--only throughput|latency|matching]
-//                            [--cpu-prof]
+//                            [--inflight 128] [--warmup 3] [--rounds 2] [--baseline ab5bfff]
+//                            [--backlog 100000] [--down hung|refused] [--time-scale 0.001]
+//                            [--restart-seconds 5]
+//                            [--only throughput|latency|matching|durable|blackhole|restart] [--cpu-prof]
 //
 // 1. Throughput. The bridge (as users run it), the devices (scripts/load-webhooks.ts, SDK
 //    devices publishing at QoS 1) and the HTTP receiver (scripts/receiver.ts, node:http
@@ -24,8 +26,12 @@
 //    the receiver and every response its device.
 // 3. Matching: MatchIndex.match(event) in this process, ns per match with 10 and with 1,000
 //    integrations (scripts/lib/match-fixtures.ts), same events, same matches.
+// 4-6. Durable delivery (scripts/lib/delivery.ts): end to end with durable acceptance against
+//    the in-memory path (--baseline, checked out in a git worktree, both run in turn); a
+//    healthy endpoint's throughput beside a black-holed one; restart with a backlog of
+//    --backlog pending deliveries (time to ready and to resumed, memory).
 //
-// Each measure uses a fresh bridge. --cpu-prof profiles the bridges (node --cpu-prof) and
+// Each measure uses a fresh bridge (durable: one per checkout for all its rounds). --cpu-prof profiles the bridges (node --cpu-prof) and
 // prints where their busy time went during each measured window. Results go to
 // .bench/webhooks.json.
 
@@ -34,18 +40,20 @@ import { makeEvent } from '../bridge/events/index.ts';
 import { MatchIndex, parseTemplate, webhookDefaults } from '../bridge/webhooks/index.ts';
 import { renderRequest } from '../bridge/webhooks/render.ts';
 import {
-  cpuMeter, cpuProfArgs, fmt, fmtKb, intFlag, machineCpuMs, machineInfo, median, numberFlag, percentile, pool,
-  printMachine, printTable, registerDevices, runBench, selfCpuMs, sleep, spawnTs, startBridgeProcess,
-  stopAndShowProfile, writeResults, UsageError, type BridgeProcess, type Child, type DeviceCredentials,
+  cpuMeter, fmt, fmtKb, intFlag, machineCpuMs, machineInfo, median, numberFlag, percentile,
+  printMachine, printTable, runBench, selfCpuMs, sleep, spawnTs, writeResults, UsageError,
 } from './lib/bench.ts';
-import { remote, type Remote } from './lib/ipc.ts';
-import { matchFixtures, toEvents, toIntegration, type Fixture } from './lib/match-fixtures.ts';
+import { runBlackhole, runDurable, runRestart, type DeliveryOptions } from './lib/delivery.ts';
+import { remote } from './lib/ipc.ts';
+import { matchFixtures, toEvents, toIntegration } from './lib/match-fixtures.ts';
+import {
+  addIntegrations, benchStack, benchTemplate, closedWindow, consistent, DISTURBED_PERCENT, DRAIN_MS, EVENT, fixtureBody, hrUs,
+  printProfile, profileOf, spawnDevices, spawnReceiver, until, verdict, type ThroughputRun,
+} from './lib/stack.ts';
 import type { Integration } from '../bridge/webhooks/index.ts';
-import { summarizeProfile, type ProfileSummary } from './lib/profile.ts';
 import type { LoadHttpOptions, LoadHttpStats } from './load-http.ts';
-import type { ClosedStats, LoadWebhooksOptions, RateResult } from './load-webhooks.ts';
+import type { RateResult } from './load-webhooks.ts';
 
-const EVENT = 'bench';
 const TARGET = {
   /** DESIGN.md, Performance targets: end to end ≥ 50 % of the raw HTTP ceiling. */
   ratio: 0.5,
@@ -58,10 +66,6 @@ const TARGET = {
 };
 /** What the bridge uses per origin (bridge/webhooks/index.ts). */
 const CONNECTIONS = webhookDefaults.connectionsPerOrigin;
-/** A run whose deliveries have not all completed this long after the load stopped failed. */
-const DRAIN_MS = 10_000;
-/** CPU % (of all cores) taken by the rest of the machine above which a window counts as disturbed. */
-const DISTURBED_PERCENT = 25;
 
 const usage = `usage: npx tsx scripts/bench.ts [options]
   --seconds S          throughput window per run (10)
@@ -71,117 +75,27 @@ const usage = `usage: npx tsx scripts/bench.ts [options]
   --inflight N         throughput: events (or raw requests) in flight (128)
   --warmup S           load before each window opens (3; the bridge's first seconds run
                        unoptimised code at a third of its speed)
-  --only MEASURE       throughput, latency or matching (all three)
+  --only MEASURE       throughput, latency, matching, durable, blackhole or restart (all)
+  --rounds N           durable, blackhole: alternating rounds of the two bridges or set-ups (3)
+  --baseline REV       durable: the commit of the in-memory path (ab5bfff)
+  --backlog N          restart: events left pending, one delivery each (100000)
+  --down hung|refused  restart: how the receiver is down while the backlog builds (hung:
+                       accepts, never answers; refused: nothing listens) (hung)
+  --time-scale X       restart --down refused: HOOKWIRE_TIME_SCALE of both runs, so the
+                       retries are due at the restart (0.001)
+  --restart-seconds S  restart: how long the restarted bridge is watched draining (5)
   --cpu-prof           profile the bridges into .bench/profiles/ and summarise each window
                        (it slows the bridge: compare shares of time, not rates)`;
 
-/** The integration that triggers: the event's t and i forwarded in the JSON body. */
-function benchTemplate(receiverPort: number) {
-  return {
-    integration_type: 'Webhook', event: EVENT, url: `http://127.0.0.1:${receiverPort}/hook`, requestType: 'POST',
-    json: { t: '{{{t}}}', i: '{{{i}}}' },
-  };
-}
-
-interface Stack {
-  bridge: BridgeProcess;
-  devices: DeviceCredentials[];
-  integrations: number;
-}
-
-const hrUs = () => Number(process.hrtime.bigint() / 1000n);
-
-/** A fresh bridge with devices, the integration on EVENT and one per fixture (never matching EVENT). */
-async function startStack(options: { devices: number; cpuProf: boolean }, receiverPort: number, fixtures: Fixture[]): Promise<Stack> {
-  const bridge = await startBridgeProcess({ nodeArgs: cpuProfArgs(options.cpuProf) });
-  const devices = await registerDevices(bridge, options.devices);
-  const stack: Stack = { bridge, devices, integrations: 0 };
-  await addIntegrations(stack, [{ body: benchTemplate(receiverPort), productId: null }]);
-  await addIntegrations(stack, fixtures.map((f) => fixtureBody(f, receiverPort)));
-  return stack;
-}
-
-function fixtureBody(f: Fixture, receiverPort: number) {
-  return {
-    body: { integration_type: 'Webhook', event: f.event, url: `http://127.0.0.1:${receiverPort}/never`, requestType: 'POST', ...(f.deviceID ? { deviceID: f.deviceID } : {}) },
-    productId: f.productId,
-  };
-}
-
-async function addIntegrations(stack: Stack, items: { body: object; productId: number | null }[]): Promise<void> {
-  await pool(items.length, 16, async (i) => {
-    const { body, productId } = items[i]!;
-    const path = productId === null ? '/v1/integrations' : `/v1/products/${productId}/integrations`;
-    const res = await stack.bridge.api<{ id: string }>('POST', path, body);
-    if (res.status !== 201) throw new Error(`POST ${path}: ${res.status} ${JSON.stringify(res.body)}`);
-  });
-  stack.integrations += items.length;
-}
-
-async function spawnReceiver(record: boolean): Promise<{ child: Child; rpc: Remote; port: number }> {
-  const { child, line } = await spawnTs({
-    name: 'receiver', script: 'scripts/receiver.ts', args: record ? ['--record'] : [], ipc: true,
-    ready: (l) => typeof l.port === 'number',
-  });
-  return { child, rpc: remote(child), port: line.port as number };
-}
-
-async function spawnDevices(options: LoadWebhooksOptions): Promise<{ child: Child; rpc: Remote }> {
-  const { child } = await spawnTs({
-    name: 'load-webhooks', script: 'scripts/load-webhooks.ts', args: ['--options', JSON.stringify(options)], ipc: true,
-    ready: (l) => l.ready === true, timeoutMs: 60_000,
-  });
-  return { child, rpc: remote(child) };
-}
-
-/** Polls `done()` every 50 ms; true once it holds, false after `maxMs`. */
-async function until(done: () => Promise<boolean>, maxMs: number): Promise<boolean> {
-  const deadline = Date.now() + maxMs;
-  for (;;) {
-    if (await done()) return true;
-    if (Date.now() > deadline) return false;
-    await sleep(50);
-  }
-}
-
-const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
-
 // ---------------------------------------------------------------------------------------
 // 1. Throughput
-
-interface Cpu {
-  bridge: number | null;
-  load: number;
-  receiver: number;
-  bench: number;
-  others: number;
-}
-
-interface ThroughputRun {
-  name: string;
-  integrations: number | null;
-  /** Completions per second in the window: hook-sent (end to end) or responses read (raw). */
-  perSec: number;
-  /** Requests per second the receiver counted in the same window. */
-  receiverPerSec: number;
-  /** End to end: QoS 1 publishes acknowledged per second in the window. */
-  ackedPerSec: number | null;
-  cpu: Cpu;
-  /** Bridge CPU time per completion, µs. */
-  bridgeUsPerEvent: number | null;
-  bridgeRssKb: number | null;
-  /** Totals from start to drained, for the cross-check. */
-  totals: { published: number | null; acked: number | null; completed: number; failed: number; receiver: number };
-  drained: boolean;
-  window: [number, number];
-}
 
 async function runThroughput(options: Options, fixtures: ReturnType<typeof matchFixtures>) {
   console.log(`\n## Throughput: ${options.seconds} s windows after ${options.warmupSec} s warm-up; ${options.inflight} in flight, ` +
     `${CONNECTIONS} connections per origin, ${options.devices} devices`);
   const receiver = await spawnReceiver(false);
-  const receiverCount = async () => (await receiver.rpc.call<{ requests: number }>('stats')).requests;
-  const stack = await startStack(options, receiver.port, fixtures.core.slice(0, 9));
+  const receiverCount = receiver.count;
+  const stack = await benchStack(options, receiver.port, fixtures);
   const { bridge } = stack;
 
   // The request the bridge sends for such an event (same method, headers and body size).
@@ -228,46 +142,9 @@ async function runThroughput(options: Options, fixtures: ReturnType<typeof match
     service: { username: 'bench', password: bridge.adminToken },
   });
 
-  async function e2e(name: string): Promise<ThroughputRun> {
-    const stats = () => devices.rpc.call<ClosedStats & { inflight: number }>('stats');
-    const s0 = await stats();
-    const r0 = await receiverCount();
-    await devices.rpc.call('start');
-    await sleep(options.warmupSec * 1000);
-    const meter = cpuMeter({
-      bridge: () => bridge.cpuMs(), load: () => devices.child.cpuMs(), receiver: () => receiver.child.cpuMs(), bench: selfCpuMs, machine: machineCpuMs,
-    });
-    const from = hrUs();
-    const start = performance.now();
-    const [a, ra] = await Promise.all([stats(), receiverCount()]);
-    await sleep(options.seconds * 1000);
-    const [b, rb] = await Promise.all([stats(), receiverCount()]);
-    const sec = (performance.now() - start) / 1000;
-    const to = hrUs();
-    const cpu = meter.read();
-    const bridgeRssKb = bridge.rssKb();
-    await devices.rpc.call('stop');
-    const drained = await until(async () => (await stats()).inflight === 0, DRAIN_MS);
-    const s1 = await stats();
-    // The receiver counts a request on arrival, before the bridge publishes its hook-sent.
-    const r1 = await receiverCount();
-    const perSec = (b.hookSent - a.hookSent) / sec;
-    return {
-      name, integrations: stack.integrations,
-      perSec, receiverPerSec: (rb - ra) / sec, ackedPerSec: (b.acked - a.acked) / sec,
-      cpu: {
-        bridge: cpu.bridge!, load: cpu.load!, receiver: cpu.receiver!, bench: cpu.bench!,
-        others: Math.max(0, cpu.machine! - cpu.bridge! - cpu.load! - cpu.receiver! - cpu.bench!),
-      },
-      bridgeUsPerEvent: (cpu.bridge! / 100) * 1e6 / perSec,
-      bridgeRssKb,
-      totals: {
-        published: s1.published - s0.published, acked: s1.acked - s0.acked,
-        completed: s1.hookSent - s0.hookSent, failed: s1.hookError - s0.hookError + s1.errors - s0.errors, receiver: r1 - r0,
-      },
-      drained, window: [from, to],
-    };
-  }
+  const e2e = (name: string) => closedWindow({
+    name, bridge, integrations: stack.integrations, devices, receiver, warmupSec: options.warmupSec, seconds: options.seconds,
+  });
 
   const show = (r: ThroughputRun) => console.log(`  ${r.name.padEnd(28)} ${fmt(r.perSec).padStart(7)} /s`);
   runs.push(await raw('raw HTTP ceiling (before)'));
@@ -306,11 +183,7 @@ async function runThroughput(options: Options, fixtures: ReturnType<typeof match
     'load: the devices\' process, end to end; the undici driver, raw.)');
 
   console.log('\ncross-check, whole run from start to drained:\n');
-  const checks = runs.map((r) => {
-    const ok = r.drained && r.totals.failed === 0 && r.totals.completed === r.totals.receiver &&
-      (r.totals.acked === null || (r.totals.acked === r.totals.published && r.totals.completed === r.totals.published));
-    return { run: r.name, ok, ...r.totals };
-  });
+  const checks = runs.map((r) => ({ run: r.name, ok: consistent(r), ...r.totals }));
   printTable(['run', 'published', 'acked', 'completed', 'failed', 'receiver requests', 'consistent'],
     checks.map((c) => [c.run, c.published === null ? '-' : fmt(c.published), c.acked === null ? '-' : fmt(c.acked), c.completed, c.failed, c.receiver, c.ok ? 'yes' : 'NO']));
   console.log(`(request sent by the bridge, from its delivery log: ${logged?.method} ${Object.keys(logged?.headers ?? {}).join(', ')}, ` +
@@ -347,7 +220,7 @@ function latencyRow(name: string, ns: number[], expected: number, targetMs: numb
 async function runLatency(options: Options, fixtures: ReturnType<typeof matchFixtures>) {
   console.log(`\n## Latency: ${fmt(options.rate)} events/s over ${options.devices} devices, ${options.latencySec} s after ${options.warmupSec} s warm-up`);
   const receiver = await spawnReceiver(true);
-  const stack = await startStack(options, receiver.port, fixtures.core.slice(0, 9));
+  const stack = await benchStack(options, receiver.port, fixtures);
   const { bridge } = stack;
   const devices = await spawnDevices({
     mqttUrl: bridge.mqttUrl, devices: stack.devices, event: EVENT, mode: 'rate', inflight: 0, rate: options.rate,
@@ -480,47 +353,8 @@ function runMatching(fixtures: ReturnType<typeof matchFixtures>) {
 }
 
 // ---------------------------------------------------------------------------------------
-// Profiles
 
-type WindowProfile = ProfileSummary & { window: string };
-
-/**
- * Inclusive time of these, as % of the bridge's busy time: the webhook pipeline's steps, and
- * what the I/O and known-costly calls under them take (`name@module` picks the right `name`).
- */
-const PATH_FUNCTIONS = [
-  // ingress: MQTT in, the device's publish accepted (synchronously starts the pipeline: see handle)
-  'parse@mqtt-packet', 'authorizePublish@bridge/broker', 'deviceEvent',
-  // the pipeline (bridge/webhooks/pipeline.ts) and its steps
-  'handle@webhooks/pipeline', 'match@webhooks/match', 'eventView', 'renderRequest', 'send@webhooks/send', 'readBody',
-  'timeout@abort_controller', 'classify', 'record@webhooks/pipeline', 'toLog', 'respond@webhooks/pipeline', 'publishCloud',
-  // I/O: MQTT packets written (PUBACK, hook-sent, ...), HTTP requests written, HTTP responses read
-  'uncork@mqtt-packet', 'writeBuffer@undici', 'readMore@undici',
-  '(garbage collector)',
-];
-
-async function profileOf(bridge: BridgeProcess, windows: { name: string; window: [number, number] }[]): Promise<WindowProfile[]> {
-  const files = await stopAndShowProfile(bridge);
-  // The main thread's profile (thread 0); tsx's loader thread has its own.
-  const main = files.find((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f)) ?? files[0];
-  if (!main) return [];
-  return Promise.all(windows.map(async (w) => ({ ...(await summarizeProfile(main, { window: w.window, top: 30, inclusiveOf: PATH_FUNCTIONS })), window: w.name })));
-}
-
-function printProfile(p: WindowProfile): void {
-  console.log(`\nbridge profile, ${p.window}: busy ${fmt(p.busyMs)} ms of ${fmt(p.wallMs)} ms (${fmt(p.busyPercent)} % of a core); ${p.file}\n`);
-  printTable(['self time: function', '% busy'], p.self.slice(0, 20).map((r) => [r.name, fmt(r.percent, 1)]));
-  console.log();
-  printTable(['self time: module', '% busy'], p.modules.slice(0, 15).map((r) => [r.name, fmt(r.percent, 1)]));
-  console.log();
-  printTable(['inclusive: webhook path', '% busy'], p.inclusive.map((r) => [r.name, fmt(r.percent, 1)]));
-  console.log();
-  printTable(['inclusive: repository function', '% busy'], p.ownInclusive.slice(0, 20).map((r) => [r.name, fmt(r.percent, 1)]));
-}
-
-// ---------------------------------------------------------------------------------------
-
-interface Options {
+interface Options extends DeliveryOptions {
   seconds: number;
   rate: number;
   latencySec: number;
@@ -529,6 +363,11 @@ interface Options {
   warmupSec: number;
   only: string | null;
   cpuProf: boolean;
+}
+
+function downFlag(value: string | undefined): DeliveryOptions['down'] {
+  if (value === 'hung' || value === 'refused') return value;
+  throw new UsageError(`--down must be hung or refused, got ${JSON.stringify(value)}`);
 }
 
 await runBench(async () => {
@@ -541,13 +380,19 @@ await runBench(async () => {
       inflight: { type: 'string', default: '128' },
       warmup: { type: 'string', default: '3' },
       only: { type: 'string' },
+      rounds: { type: 'string', default: '3' },
+      baseline: { type: 'string', default: 'ab5bfff' },
+      backlog: { type: 'string', default: '100000' },
+      down: { type: 'string', default: 'hung' },
+      'time-scale': { type: 'string', default: '0.001' },
+      'restart-seconds': { type: 'string', default: '5' },
       'cpu-prof': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
   if (values.help) return console.log(usage);
-  const measures = ['throughput', 'latency', 'matching'];
+  const measures = ['throughput', 'latency', 'matching', 'durable', 'blackhole', 'restart'];
   if (values.only !== undefined && !measures.includes(values.only)) throw new UsageError(`--only must be one of ${measures.join(', ')}`);
   const options: Options = {
     seconds: numberFlag('seconds', values.seconds),
@@ -558,6 +403,12 @@ await runBench(async () => {
     warmupSec: numberFlag('warmup', values.warmup),
     only: values.only ?? null,
     cpuProf: values['cpu-prof'],
+    rounds: intFlag('rounds', values.rounds),
+    baseline: values.baseline,
+    backlog: intFlag('backlog', values.backlog),
+    down: downFlag(values.down),
+    timeScale: numberFlag('time-scale', values['time-scale']),
+    restartSec: intFlag('restart-seconds', values['restart-seconds']),
   };
   const want = (m: string) => options.only === null || options.only === m;
   const machine = machineInfo();
@@ -568,6 +419,9 @@ await runBench(async () => {
   if (want('matching')) results.matching = runMatching(matchFixtures());
   if (want('throughput')) results.throughput = await runThroughput(options, matchFixtures());
   if (want('latency')) results.latency = await runLatency(options, matchFixtures());
+  if (want('durable')) results.durable = await runDurable(options);
+  if (want('blackhole')) results.blackhole = await runBlackhole(options);
+  if (want('restart')) results.restart = await runRestart(options);
 
   const path = await writeResults('webhooks', { machine, options, results });
   console.log(`\nresults: ${path}`);

@@ -4,7 +4,7 @@
 //
 //   started by scripts/bench.ts: npx tsx scripts/load-webhooks.ts --options '<LoadWebhooksOptions JSON>'
 //
-// Two modes:
+// Three modes:
 //   closed  throughput: at most `inflight` events published and not yet completed, over all
 //           devices. An event completes when its `hook-sent/<event>` arrives (or a
 //           `<device>/hook-error/<event>/…`, counted apart): one service client subscribed
@@ -14,6 +14,9 @@
 //           schedule does not wait for answers). Each device subscribes to its own
 //           `<deviceID>/hook-response/<event>/` and times publish → response by the ID in
 //           the answer (scripts/receiver.ts --record answers with the ID).
+//   count   a backlog: exactly `total` events, at most `inflight` published and not yet
+//           acknowledged (PUBACK: the bridge has stored the event and its deliveries), over
+//           all devices. Deliveries are not waited for (their receiver may be down).
 //
 // Over IPC (scripts/lib/ipc.ts): `start`, `stats`, `stop`, `result` (rate mode), `close`.
 
@@ -28,9 +31,11 @@ export interface LoadWebhooksOptions {
   devices: { id: string; token: string }[];
   /** The event name the integration triggers on. */
   event: string;
-  mode: 'closed' | 'rate';
-  /** closed: events in flight (published, not completed) over all devices. */
+  mode: 'closed' | 'rate' | 'count';
+  /** closed: events in flight (published, not completed) over all devices; count: published, not acknowledged. */
   inflight: number;
+  /** count: events to publish in all. */
+  total?: number;
   /** rate: events per second over all devices. */
   rate: number;
   /** closed: a service client's credentials (any username, an admin API token). */
@@ -93,6 +98,7 @@ async function main(): Promise<void> {
   const onPuback = (err: Error | null) => {
     if (err) stats.errors++;
     else stats.acked++;
+    if (options.mode === 'count') pumpCount();
   };
   let rr = 0;
 
@@ -119,6 +125,12 @@ async function main(): Promise<void> {
       else if (topic.endsWith('/0')) stats.hookError++; // one error per delivery: its first part
       pumpClosed();
     });
+  }
+
+  // ----- count mode: a fixed number of events, bounded by acknowledgements
+  const total = options.total ?? 0;
+  function pumpCount(): void {
+    while (running && stats.published < total && stats.published - stats.acked - stats.errors < options.inflight) publishOne(process.hrtime.bigint());
   }
 
   // ----- rate mode: open loop, round trips timed by the devices
@@ -168,6 +180,7 @@ async function main(): Promise<void> {
     start: () => {
       running = true;
       if (options.mode === 'closed') pumpClosed();
+      else if (options.mode === 'count') pumpCount();
       else startRate();
     },
     /** rate mode: from now on, publishes are timed. */

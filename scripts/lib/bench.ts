@@ -5,6 +5,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -72,12 +73,22 @@ export function printMachine(m: MachineInfo): void {
 // ---------------------------------------------------------------------------------------
 // /proc readings
 
+/** A memory field of /proc/<pid>/status in KB (VmRSS: resident now; VmHWM: the peak so far). */
+function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status);
+  if (!match) throw new Error(`no ${field} for pid ${pid}`);
+  return Number(match[1]);
+}
+
 /** Resident memory of a process in KB (VmRSS of /proc/<pid>/status). */
 export function rssKb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
-  if (!match) throw new Error(`no VmRSS for pid ${pid}`);
-  return Number(match[1]);
+  return statusKb(pid, 'VmRSS');
+}
+
+/** The most resident memory a process has had so far, KB (VmHWM of /proc/<pid>/status). */
+export function peakRssKb(pid: number): number {
+  return statusKb(pid, 'VmHWM');
 }
 
 /** USER_HZ: the unit of /proc/<pid>/stat times; 100 on every mainstream Linux. */
@@ -210,9 +221,13 @@ export interface Child {
   pid: number;
   process: ChildProcess;
   rssKb(): number;
+  /** Peak resident memory so far, KB. */
+  peakRssKb(): number;
   cpuMs(): number;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when it has exited. */
   stop(graceMs?: number): Promise<void>;
+  /** SIGKILL (a crash: nothing is flushed or closed); resolves when it has exited. */
+  kill(): Promise<void>;
 }
 
 export interface SpawnOptions {
@@ -227,13 +242,15 @@ export interface SpawnOptions {
   timeoutMs?: number;
   /** Open an IPC channel (process.send in the child). */
   ipc?: boolean;
+  /** Every JSON line the child prints on stdout after its ready line. */
+  onLine?: (line: LogLine) => void;
 }
 
 function exited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
 }
 
-function stopProcess(child: ChildProcess, graceMs: number): Promise<void> {
+function stopProcess(child: ChildProcess, graceMs: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (exited(child)) return Promise.resolve();
   return new Promise((done) => {
     const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
@@ -242,7 +259,7 @@ function stopProcess(child: ChildProcess, graceMs: number): Promise<void> {
       children.delete(child);
       done();
     });
-    child.kill('SIGTERM');
+    child.kill(signal);
   });
 }
 
@@ -275,10 +292,15 @@ export function spawnNode(options: SpawnOptions): Promise<{ child: Child; line: 
     pid: proc.pid!,
     process: proc,
     rssKb: () => rssKb(proc.pid!),
+    peakRssKb: () => peakRssKb(proc.pid!),
     cpuMs: () => cpuMs(proc.pid!),
     stop: (graceMs = 5000) => {
       stopRequested = true;
       return stopProcess(proc, graceMs);
+    },
+    kill: () => {
+      stopRequested = true;
+      return stopProcess(proc, 0, 'SIGKILL');
     },
   };
   let stopRequested = false;
@@ -311,6 +333,7 @@ export function spawnNode(options: SpawnOptions): Promise<{ child: Child; line: 
         resolvePromise({ child, line });
         return;
       }
+      if (ready && line) options.onLine?.(line);
       const level = typeof line?.level === 'number' ? line.level : line ? 0 : WARN;
       if (level >= WARN && echoed < ECHO_LIMIT) {
         echoed++;
@@ -345,6 +368,17 @@ export interface BridgeProcessOptions {
   nodeArgs?: string[];
   /** Extra environment (HOOKWIRE_*). */
   env?: Record<string, string>;
+  /** The checkout whose bridge runs (bridge/cli/bin.js under it). Default: this repository. */
+  root?: string;
+  /** A data dir to use (e.g. a previous run's, for a restart). Default: a new temp dir. */
+  dataDir?: string;
+  /** Ports to listen on. Default 0: free ports, read from the listening line. */
+  mqttPort?: number;
+  httpPort?: number;
+  /** Name for messages. Default `bridge`. */
+  name?: string;
+  /** The bridge's JSON log lines after the listening line. */
+  onLine?: (line: LogLine) => void;
 }
 
 /**
@@ -353,13 +387,15 @@ export interface BridgeProcessOptions {
  * token from `<data dir>/admin-token`.
  */
 export async function startBridgeProcess(options: BridgeProcessOptions = {}): Promise<BridgeProcess> {
-  const dataDir = await tempDir('hookwire-bench-');
+  const dataDir = options.dataDir ?? await tempDir('hookwire-bench-');
   const { child, line } = await spawnNode({
-    name: 'bridge',
-    args: [...(options.nodeArgs ?? []), join(ROOT, 'bridge/cli/bin.js'), 'start', '--mqtt-port', '0', '--http-port', '0', '--data-dir', dataDir],
+    name: options.name ?? 'bridge',
+    args: [...(options.nodeArgs ?? []), join(options.root ?? ROOT, 'bridge/cli/bin.js'), 'start',
+      '--mqtt-port', String(options.mqttPort ?? 0), '--http-port', String(options.httpPort ?? 0), '--data-dir', dataDir],
     // Info level: the listening line is an info line. Nothing is logged per connection or event.
     env: { HOOKWIRE_LOG_LEVEL: 'info', ...options.env },
     ready: (l) => typeof l.mqttPort === 'number' && typeof l.httpPort === 'number',
+    ...(options.onLine ? { onLine: options.onLine } : {}),
   });
   const mqttPort = line.mqttPort as number;
   const httpPort = line.httpPort as number;
@@ -396,6 +432,18 @@ export function registerDevices(bridge: BridgeProcess, count: number, concurrenc
 // ---------------------------------------------------------------------------------------
 // Small helpers
 
+/** A TCP port free on `host` now (listen on 0, read it, close). */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
 /** Run `task(0..count-1)` with at most `concurrency` at a time; results in index order. */
 export async function pool<T>(count: number, concurrency: number, task: (index: number) => Promise<T>): Promise<T[]> {
   const results = new Array<T>(count);
@@ -410,8 +458,12 @@ export function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
+/** The middle value; for an even count, the mean of the two middle ones. */
 export function median(values: number[]): number {
-  return percentile(values, 50);
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** 12345.6 -> "12,346"; digits after the point on request. */
