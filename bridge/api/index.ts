@@ -7,11 +7,17 @@ import type { ApiContext, ApiOptions } from './context.ts';
 
 export type { ApiOptions };
 import { errorHandler, sendError } from './errors.ts';
+import bins from './routes/bins.ts';
+import dashboard from './routes/dashboard.ts';
 import devices from './routes/devices.ts';
+import doctor from './routes/doctor.ts';
+import events from './routes/events.ts';
 import health from './routes/health.ts';
 import integrations from './routes/integrations.ts';
+import metrics from './routes/metrics.ts';
+import tokens from './routes/tokens.ts';
 
-const routes = [health, devices, integrations];
+const routes = [health, devices, integrations, events, bins, dashboard, doctor, metrics, tokens];
 
 export function createApi(options: ApiOptions): FastifyInstance {
   const log = options.logger.child({ component: 'api' });

@@ -48,6 +48,8 @@ export interface Broker {
   disconnectDevice(deviceId: string): void;
   isDeviceConnected(deviceId: string): boolean;
   connectedDevices(): number;
+  /** What each connected device subscribes to (topic filters), by device ID. */
+  deviceSubscriptions(): Map<string, string[]>;
   close(): Promise<void>;
 }
 
@@ -197,6 +199,17 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     },
 
     isDeviceConnected: (deviceId) => deviceClient(deviceId) !== undefined,
+
+    deviceSubscriptions() {
+      const out = new Map<string, string[]>();
+      for (const client of Object.values(clients)) {
+        const who = client && access.identityOf(client);
+        if (who?.kind !== 'device') continue;
+        const subs = (client as unknown as { subscriptions: Record<string, unknown> }).subscriptions;
+        out.set(who.id, Object.keys(subs));
+      }
+      return out;
+    },
 
     async close() {
       await new Promise<void>((resolve) => aedes.close(() => resolve()));

@@ -5,10 +5,20 @@ import type { CliContext, Command } from './command.ts';
 import devices from './commands/devices.ts';
 import integrations from './commands/integrations.ts';
 import start from './commands/start.ts';
+import subscribe from './commands/subscribe.ts';
+import publish from './commands/publish.ts';
+import logs from './commands/logs.ts';
+import history from './commands/history.ts';
+import testCommand from './commands/test.ts';
+import replay from './commands/replay.ts';
+import doctor from './commands/doctor.ts';
+import dashboard from './commands/dashboard.ts';
+import bin from './commands/bin.ts';
+import tokens from './commands/tokens.ts';
 import { HookwireError } from '../errors.ts';
 import { version } from '../version.ts';
 
-const commands: Command[] = [start, devices, integrations];
+const commands: Command[] = [start, devices, integrations, subscribe, publish, logs, history, testCommand, replay, doctor, dashboard, bin, tokens];
 
 function help(ctx: CliContext): void {
   ctx.out(`hookwire ${version}: a self-hosted device cloud for webhooks\n`);

@@ -14,11 +14,24 @@ export interface Refusal {
   topic?: string;
 }
 
+/** An event published through the API: the inbound webhook. */
+export interface Inbound {
+  at: string;
+  ok: boolean;
+  /** The event name, when the request had a usable one. */
+  name?: string;
+  /** Why it was refused (a stable code), when it was. */
+  code?: string;
+  message?: string;
+}
+
 export interface BusEvents {
   /** An accepted event: a device publish, or one made by the cloud. */
   event: [HookwireEvent];
   /** A publish, subscription or connection the broker refused. */
   refused: [Refusal];
+  /** A publish through the API (POST /v1/devices/events), accepted or refused. */
+  inbound: [Inbound];
   'device:online': [deviceId: string];
   'device:offline': [deviceId: string];
 }

@@ -15,7 +15,7 @@ import { Lanes, laneDefaults, type LaneOptions } from './lanes.ts';
 import { MatchIndex } from './match.ts';
 import { createNotifier, notifyDefaults, type NotifyOptions } from './notify.ts';
 import { createOutcomes, type Entry } from './outcomes.ts';
-import { createPipeline, type Job, type Publish } from './pipeline.ts';
+import { createPipeline, type AttemptResult, type Job, type Publish } from './pipeline.ts';
 import type { DeliveryLog } from './record.ts';
 import { render, eventView } from './render.ts';
 import { createScheduler } from './scheduler.ts';
@@ -30,7 +30,10 @@ export { MatchIndex } from './match.ts';
 export { USER_AGENT } from './render.ts';
 export { stateEventName } from './notify.ts';
 export { webhookId } from './pipeline.ts';
-export type { DeliveryLog, IntegrationStatus, Publish };
+export type { DeliveryLog, IntegrationStatus, Publish, Job, AttemptResult };
+
+/** Sees each attempt's outcome (the job and what happened); must not throw or block. */
+export type AttemptObserver = (job: Job, result: AttemptResult) => void;
 
 export interface WebhookOptions {
   /** No connection or no answer within this many ms fails the attempt. Default 20 s, as Particle. */
@@ -98,6 +101,8 @@ export async function createWebhooks(deps: WebhooksDeps) {
   const index = new MatchIndex();
   const throttle = new HostThrottle(options.throttle);
   const sender = createSender(options);
+  /** Told of every attempt's outcome as it happens (statistics, metrics). */
+  const observers = new Set<AttemptObserver>();
   const notifier = createNotifier(options.notify, (name, data) => deps.publish(name, Buffer.from(data), 1), logger);
 
   const pipeline = createPipeline({
@@ -105,7 +110,10 @@ export async function createWebhooks(deps: WebhooksDeps) {
     throttle,
     sender,
     publish: deps.publish,
-    record: (job, result) => outcomes.report(job, result),
+    record: (job, result) => {
+      outcomes.report(job, result);
+      for (const observe of observers) observe(job, result);
+    },
     logger,
     maxResponseBytes: options.maxResponseBytes,
   });
@@ -305,6 +313,11 @@ export async function createWebhooks(deps: WebhooksDeps) {
       await outcomes.settled();
       const from = new Date(Date.now() - (days - 1) * 86_400_000).toISOString().slice(0, 10);
       return store.deliveries.daily(id, from);
+    },
+    /** Be told of every attempt's outcome; returns a function that stops it. */
+    onAttempt(observe: AttemptObserver): () => void {
+      observers.add(observe);
+      return () => observers.delete(observe);
     },
     /** Hosts asleep now (for the doctor and metrics). */
     sleepingHosts: () => throttle.sleeping(),

@@ -1,0 +1,5 @@
+// Request bins. (To be written.)
+
+import type { ApiContext } from '../context.ts';
+
+export default function bins(_ctx: ApiContext) {}

@@ -1,0 +1,5 @@
+// API tokens. (To be written.)
+
+import type { ApiContext } from '../context.ts';
+
+export default function tokens(_ctx: ApiContext) {}
