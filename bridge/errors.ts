@@ -26,7 +26,13 @@ export type ErrorCode =
   // webhooks
   | 'TEMPLATE_INVALID'
   | 'INTEGRATION_NOT_FOUND'
+  | 'INTEGRATION_DISABLED'
+  | 'DELIVERY_NOT_FOUND'
   | 'PRODUCT_NOT_FOUND'
+  // request bins and API tokens
+  | 'BIN_NAME_INVALID'
+  | 'BIN_NOT_FOUND'
+  | 'TOKEN_NOT_FOUND'
   | 'INTERNAL';
 
 export class HookwireError extends Error {

@@ -4,7 +4,7 @@
 
 import type Database from 'better-sqlite3';
 import type {
-  DailyCount, DeliveryRecord, DeliveryRepo, DeliveryStatus, LogEntry, NewDelivery, Retention, Settlement, StoredEvent,
+  DailyCount, DeliveryRecord, DeliveryRepo, DeliveryStatus, FailedDelivery, LogEntry, NewDelivery, Retention, Settlement, StoredEvent,
 } from './types.ts';
 
 export const deliveriesMigration = `
@@ -187,6 +187,24 @@ export function sqliteDeliveries(db: Database.Database): DeliveryRepo {
     return out;
   });
 
+  // Failed deliveries, for listing and replay (both use the deliveries_failed index).
+  const failedQ = {
+    list: db.prepare<[string, number, number], DeliveryRow & { e_name: string; e_coreid: string; e_published_at: string }>(
+      `SELECT d.*, e.name AS e_name, e.coreid AS e_coreid, e.published_at AS e_published_at
+       FROM deliveries d JOIN events e ON e.id = d.event_id
+       WHERE d.status = 'failed' AND d.integration_id = ? AND d.finished_at >= ?
+       ORDER BY d.finished_at DESC, d.id DESC LIMIT ?`),
+    count: db.prepare<[string, number], { n: number }>(
+      `SELECT COUNT(*) AS n FROM deliveries WHERE status = 'failed' AND integration_id = ? AND finished_at >= ?`),
+    // last_code stays: it says why the delivery had failed until the replay's first attempt settles.
+    replayOne: db.prepare<[number, string | null, number, string], { host: string }>(
+      `UPDATE deliveries SET status = 'pending', next_at = ?, attempts = 0, finished_at = NULL, host = COALESCE(?, host)
+       WHERE id = ? AND integration_id = ? AND status = 'failed' RETURNING host`),
+    replaySince: db.prepare<[number, string | null, string, number], { host: string }>(
+      `UPDATE deliveries SET status = 'pending', next_at = ?, attempts = 0, finished_at = NULL, host = COALESCE(?, host)
+       WHERE status = 'failed' AND integration_id = ? AND finished_at >= ? RETURNING host`),
+  };
+
   return {
     async accept(batch) {
       return accept(batch, Date.now());
@@ -225,6 +243,21 @@ export function sqliteDeliveries(db: Database.Database): DeliveryRepo {
     },
     async daily(integrationId, fromDay) {
       return q.daily.all(integrationId, fromDay);
+    },
+    async failed(integrationId, { since = 0, limit }) {
+      const deliveries = failedQ.list.all(integrationId, since, limit).map((r): FailedDelivery => ({
+        ...toDelivery(r),
+        event: { id: r.event_id, name: r.e_name, coreid: r.e_coreid, published_at: r.e_published_at },
+      }));
+      return { total: failedQ.count.get(integrationId, since)!.n, deliveries };
+    },
+    async replayFailed(integrationId, which, now, host) {
+      const rows = 'deliveryId' in which
+        ? failedQ.replayOne.all(now, host ?? null, which.deliveryId, integrationId)
+        : failedQ.replaySince.all(now, host ?? null, integrationId, which.since);
+      const hosts = new Map<string, number>();
+      for (const r of rows) hosts.set(r.host, (hosts.get(r.host) ?? 0) + 1);
+      return hosts;
     },
   };
 }

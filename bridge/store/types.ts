@@ -201,7 +201,31 @@ export interface DeliveryRepo {
   logs(integrationId: string): Promise<LogEntry[]>;
   /** Daily counts from `fromDay` (YYYY-MM-DD) on, oldest first. */
   daily(integrationId: string, fromDay: string): Promise<DailyCount[]>;
+  /** An integration's failed deliveries (kept for replay), newest failure first, and how many there are in all. */
+  failed(integrationId: string, query: FailedQuery): Promise<{ total: number; deliveries: FailedDelivery[] }>;
+  /**
+   * Replay failed deliveries of an integration: back to pending, due at `now`, with their
+   * attempts reset to 0 so the retry policy starts over. `host`, when given, moves them to
+   * that host's lane (the integration's URL changed since they failed). Returns how many
+   * were requeued per host, so the caller can wake the scheduler for each.
+   */
+  replayFailed(integrationId: string, which: ReplaySelector, now: number, host?: string): Promise<Map<string, number>>;
 }
+
+export interface FailedQuery {
+  /** Only those that failed at or after this time, ms since the epoch. */
+  since?: number;
+  /** At most this many. */
+  limit: number;
+}
+
+/** A failed delivery with the event it was for. */
+export interface FailedDelivery extends DeliveryRecord {
+  event: Pick<StoredEvent, 'id' | 'name' | 'coreid' | 'published_at'>;
+}
+
+/** Which failed deliveries to replay: one by ID, or all that failed at or after a time (0 = all). */
+export type ReplaySelector = { deliveryId: number } | { since: number };
 
 export interface Store {
   /** Backend name, for /health and logs. */

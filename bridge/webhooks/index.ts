@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import type { HookwireEvent } from '../events/index.ts';
 import { HookwireError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { DailyCount, IntegrationRecord, Retention, Store, StoredEvent } from '../store/index.ts';
+import type { DailyCount, FailedDelivery, FailedQuery, IntegrationRecord, ReplaySelector, Retention, Store, StoredEvent } from '../store/index.ts';
+import { testEvent, testResult, type TestInput, type TestResult } from './dry-run.ts';
 import { createInbox, type Target } from './inbox.ts';
 import { parseTemplate, templateOf, type Integration, type WebhookTemplate } from './integration.ts';
 import { Lanes, laneDefaults, type LaneOptions } from './lanes.ts';
@@ -30,7 +31,7 @@ export { MatchIndex } from './match.ts';
 export { USER_AGENT } from './render.ts';
 export { stateEventName } from './notify.ts';
 export { webhookId } from './pipeline.ts';
-export type { DeliveryLog, IntegrationStatus, Publish, Job, AttemptResult };
+export type { DeliveryLog, IntegrationStatus, Publish, Job, AttemptResult, TestInput, TestResult, FailedDelivery, ReplaySelector };
 
 /** Sees each attempt's outcome (the job and what happened); must not throw or block. */
 export type AttemptObserver = (job: Job, result: AttemptResult) => void;
@@ -313,6 +314,48 @@ export async function createWebhooks(deps: WebhooksDeps) {
       await outcomes.settled();
       const from = new Date(Date.now() - (days - 1) * 86_400_000).toISOString().slice(0, 10);
       return store.deliveries.daily(id, from);
+    },
+    /**
+     * Send a synthetic event through render → send → classify (POST /v1/integrations/:id/test).
+     * Changes nothing: no delivery, counters, state, logs or throttle score; nothing published.
+     */
+    async test(id: string, input: TestInput = {}, productId?: number | null): Promise<TestResult> {
+      const r = mustGet(id, productId);
+      const event = testEvent(r.integration, input);
+      const run = await pipeline.dryRun(r.integration, r.signing, event);
+      const host = run.request ? new URL(run.request.url).hostname : hostOf(r.integration, event);
+      return testResult(run, { hostSleeping: throttle.sleeping().some((h) => h.host === host), disabled: r.integration.disabled });
+    },
+    /** Failed deliveries kept for replay (30 days), newest failure first. */
+    async failures(id: string, query: FailedQuery, productId?: number | null): Promise<{ total: number; deliveries: FailedDelivery[] }> {
+      mustGet(id, productId);
+      await outcomes.settled();
+      return store.deliveries.failed(id, query);
+    },
+    /**
+     * Replay failed deliveries: pending again, due now, their retry policy started over. They
+     * keep their event, so the webhook-id (the receiver's idempotency key) stays the same.
+     * Returns how many were replayed.
+     */
+    async replay(id: string, which: ReplaySelector, productId?: number | null): Promise<number> {
+      const r = mustGet(id, productId);
+      // A disabled integration drops what it is given ('stopped'): a replay would be lost.
+      if (r.integration.disabled) {
+        throw new HookwireError('INTEGRATION_DISABLED', `integration ${id} is disabled: enable it before replaying its deliveries`, { status: 409 });
+      }
+      await outcomes.settled(); // a delivery that failed a moment ago is in the store
+      const now = Date.now();
+      const requeued = await store.deliveries.replayFailed(id, which, now, hosts.get(id));
+      let replayed = 0;
+      for (const [host, count] of requeued) {
+        scheduler.pending(host, now);
+        replayed += count;
+      }
+      if (replayed === 0 && 'deliveryId' in which) {
+        throw new HookwireError('DELIVERY_NOT_FOUND', `integration ${id} has no failed delivery ${which.deliveryId} (see its failures)`, { status: 404 });
+      }
+      if (replayed) log.info({ integrationId: id, replayed }, 'failed deliveries replayed');
+      return replayed;
     },
     /** Be told of every attempt's outcome; returns a function that stops it. */
     onAttempt(observe: AttemptObserver): () => void {

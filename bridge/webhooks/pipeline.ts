@@ -77,6 +77,13 @@ interface Attempt extends AttemptResult {
   startedAt: number;
   /** What the device hears back, decided by classify, published by respond. */
   reply?: { topic: string; data: Buffer; whole: boolean };
+  /** A test attempt: the host's throttle score is not touched. */
+  dry?: boolean;
+}
+
+/** A test attempt's outcome, with what the device would have heard. */
+export interface DryRun extends AttemptResult {
+  reply?: { topic: string; data: Buffer; whole: boolean };
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -130,7 +137,7 @@ export function createPipeline(deps: PipelineDeps) {
   /** Score the host, and decide what the device hears back. */
   function classify(a: Attempt): void {
     const { integration: t, event, view } = a;
-    if (a.request && a.failure?.code !== 'TEMPLATE_INVALID' && throttle.record(a.job.host, a.kind === 'success')) {
+    if (!a.dry && a.request && a.failure?.code !== 'TEMPLATE_INVALID' && throttle.record(a.job.host, a.kind === 'success')) {
       log.warn({ host: a.job.host }, 'host sleeping after too many errors; skipping its deliveries until it is quiet');
     }
     try {
@@ -197,7 +204,35 @@ export function createPipeline(deps: PipelineDeps) {
     }
   }
 
-  return { attempt };
+  /**
+   * A test attempt (POST /v1/integrations/:id/test): render → send → classify, and nothing
+   * else. No throttle gate or score (a test of a sleeping host still calls it), no record
+   * (counters, state, logs, retries), nothing published to devices. Never throws.
+   */
+  async function dryRun(integration: Integration, signing: SigningKeys | undefined, event: HookwireEvent): Promise<DryRun> {
+    const job: Job = { id: 0, integrationId: integration.id, event, host: '', attempts: 0 };
+    const a: Attempt = { kind: 'success', job, event, integration, view: eventView(event), startedAt: performance.now(), durationMs: 0, dry: true };
+    if (signing) a.signing = signing;
+    try {
+      render(a);
+      if (a.kind === 'success') await send(a);
+      classify(a);
+    } catch (err) {
+      a.kind = 'failure';
+      a.failure = { code: 'EINTERNAL', message: `internal error: ${(err as Error).message}` };
+    }
+    a.durationMs = performance.now() - a.startedAt;
+    const out: DryRun = { kind: a.kind, event, durationMs: a.durationMs };
+    if (a.request) out.request = a.request;
+    if (a.response) out.response = a.response;
+    if (a.failure) out.failure = a.failure;
+    if (a.retryAfterMs !== undefined) out.retryAfterMs = a.retryAfterMs;
+    if (a.note) out.note = a.note;
+    if (a.reply) out.reply = a.reply;
+    return out;
+  }
+
+  return { attempt, dryRun };
 }
 
 export type Pipeline = ReturnType<typeof createPipeline>;

@@ -63,3 +63,19 @@ export function redactRequest(request: OutgoingRequest): LoggedRequest {
   if (request.body !== undefined) out.body = redactBody(request.body, request.headers['content-type']);
   return out;
 }
+
+/**
+ * A template as a read-only token may see it: the URL's password and secret query values,
+ * secret headers, the basic-auth password, and secret-named fields of json, form, query and
+ * a JSON body template are blanked. (Admin tokens see the template as stored.)
+ */
+export function redactTemplate<T extends { url: string; headers?: Record<string, string>; auth?: { username: string; password: string }; query?: object; form?: object; json?: object | string; body?: string }>(template: T): T {
+  const out: T = { ...template, url: redactUrl(template.url) };
+  if (template.headers) out.headers = redactHeaders(template.headers) as Record<string, string>;
+  if (template.auth) out.auth = { username: template.auth.username, password: REDACTED };
+  if (template.query) out.query = redactJson(template.query) as object;
+  if (template.form) out.form = redactJson(template.form) as object;
+  if (template.json !== undefined) out.json = typeof template.json === 'string' ? redactBody(template.json, 'json') : (redactJson(template.json) as object);
+  if (template.body !== undefined) out.body = redactBody(template.body, 'json');
+  return out;
+}

@@ -3,9 +3,11 @@
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HookwireError } from '../../errors.ts';
-import { templateOf, type Integration } from '../../webhooks/index.ts';
+import { redactTemplate, redactUrl } from '../../webhooks/redact.ts';
+import { templateOf, type FailedDelivery, type Integration, type ReplaySelector, type TestInput } from '../../webhooks/index.ts';
+import { guidance } from '../../webhooks/guidance.ts';
 import type { ApiContext } from '../context.ts';
-import { bodyOf, optionalInt, optionalString } from '../input.ts';
+import { bodyOf, optionalInt, optionalString, type Body } from '../input.ts';
 
 type Params = { product?: string; id?: string };
 
@@ -18,13 +20,16 @@ function productOf(params: Params): number | null {
   return Number(params.product);
 }
 
+/** A read-only token never sees template secrets (credentials in the URL, headers, auth, fields). */
+const readOnly = (req: FastifyRequest) => req.token?.scope !== 'admin';
+
 /** The list entry Particle's clients read. */
-function summary(i: Integration) {
+function summary(i: Integration, redact = false) {
   return {
     id: i.id,
     integration_type: 'Webhook',
     event: i.event,
-    url: i.url,
+    url: redact ? redactUrl(i.url) : i.url,
     requestType: i.requestType,
     name: i.name,
     deviceID: i.deviceID,
@@ -34,17 +39,79 @@ function summary(i: Integration) {
   };
 }
 
+/** Failed deliveries listed per request: default and most. */
+const DEFAULT_FAILURES = 100;
+const MAX_FAILURES = 1000;
+
+/** An ISO-8601 time as ms, or a BAD_REQUEST naming the field. */
+function isoTime(value: unknown, field: string): number {
+  const ms = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : NaN;
+  if (Number.isNaN(ms)) throw new HookwireError('BAD_REQUEST', `${field} must be an ISO-8601 time, like 2024-05-01T00:00:00Z`, { field });
+  return ms;
+}
+
+/** A whole number from the query string within [min, max]; undefined when absent. */
+function queryInt(query: Record<string, unknown>, field: string, min: number, max: number): number | undefined {
+  const raw = query[field];
+  if (raw === undefined) return undefined;
+  const n = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!(n >= min && n <= max)) throw new HookwireError('BAD_REQUEST', `${field} must be a whole number from ${min} to ${max}`, { field });
+  return n;
+}
+
+/** POST .../test's optional body: `data` (text, or JSON that is sent as its text), `name`, `device_id`. */
+function testInput(body: Body): TestInput {
+  const input: TestInput = {};
+  const data = body.data;
+  if (data !== undefined && data !== null) input.data = typeof data === 'string' ? data : JSON.stringify(data);
+  const name = optionalString(body, ['name', 'event']);
+  if (name !== undefined) input.name = name;
+  const deviceId = optionalString(body, ['device_id', 'deviceId', 'deviceID', 'coreid']);
+  if (deviceId !== undefined) input.deviceId = deviceId;
+  return input;
+}
+
+/** POST .../replay's body: exactly one of `delivery_id`, `since` (ISO-8601) or `all: true`. */
+function replaySelector(body: Body): ReplaySelector {
+  const deliveryId = optionalInt(body, ['delivery_id', 'deliveryId']);
+  const since = body.since === undefined || body.since === null || body.since === '' ? undefined : isoTime(body.since, 'since');
+  const all = body.all === true || body.all === 'true';
+  if (body.all !== undefined && body.all !== true && body.all !== 'true' && body.all !== false && body.all !== 'false') {
+    throw new HookwireError('BAD_REQUEST', 'all must be true or false', { field: 'all' });
+  }
+  const given = [deliveryId !== undefined, since !== undefined, all].filter(Boolean).length;
+  if (given !== 1) {
+    throw new HookwireError('BAD_REQUEST', 'give exactly one of delivery_id (one failed delivery), since (an ISO-8601 time) or all: true');
+  }
+  if (deliveryId !== undefined) return { deliveryId };
+  return { since: since ?? 0 };
+}
+
+/** A failed delivery as GET .../failures lists it. */
+function failureOf(d: FailedDelivery) {
+  const code = d.lastCode ?? '';
+  return {
+    id: d.id,
+    event: d.event,
+    attempts: d.attempts,
+    last_code: d.lastCode,
+    reason: code ? guidance(code).title : null,
+    created_at: new Date(d.createdAt).toISOString(),
+    finished_at: d.finishedAt === null ? null : new Date(d.finishedAt).toISOString(),
+  };
+}
+
 /** Who a change is recorded as: the API token's name. */
 const actor = (req: FastifyRequest) => req.token?.name ?? 'api';
 
 export default function integrations({ app, webhooks }: ApiContext) {
-  async function detail(i: Integration) {
+  async function detail(i: Integration, redact = false) {
     const s = webhooks.status(i.id);
     const signing = webhooks.signing(i.id);
     return {
       id: i.id,
       integration_type: 'Webhook',
-      ...templateOf(i),
+      ...(redact ? redactTemplate(templateOf(i)) : templateOf(i)),
       product_id: i.productId,
       created_at: i.createdAt,
       updated_at: i.updatedAt,
@@ -90,9 +157,9 @@ export default function integrations({ app, webhooks }: ApiContext) {
         });
       });
 
-      app.get(collection, async (req: Req) => webhooks.list(productOf(req.params)).map(summary));
+      app.get(collection, async (req: Req) => webhooks.list(productOf(req.params)).map((i) => summary(i, readOnly(req))));
 
-      app.get(item, async (req: Req) => ({ integration: await detail(webhooks.get(req.params.id!, productOf(req.params))) }));
+      app.get(item, async (req: Req) => ({ integration: await detail(webhooks.get(req.params.id!, productOf(req.params)), readOnly(req)) }));
 
       // Particle's PUT replaces the whole template; PATCH (Hookwire's) changes the fields given.
       app.put(item, async (req: Req) => ({ integration: await detail(await webhooks.replace(req.params.id!, bodyOf(req.body), actor(req), productOf(req.params))) }));
@@ -135,6 +202,23 @@ export default function integrations({ app, webhooks }: ApiContext) {
       app.delete(`${item}/secret`, async (req: Req, reply: FastifyReply) => {
         await webhooks.removeSecret(req.params.id!, productOf(req.params));
         return reply.code(204).send();
+      });
+
+      // Particle's test: a synthetic event through the real render and send; changes nothing.
+      app.post(`${item}/test`, async (req: Req) => webhooks.test(req.params.id!, testInput(bodyOf(req.body)), productOf(req.params)));
+
+      // Failed deliveries kept for replay (30 days), newest first.
+      app.get(`${item}/failures`, async (req: FastifyRequest<{ Params: Params; Querystring: Record<string, unknown> }>) => {
+        const limit = queryInt(req.query, 'limit', 1, MAX_FAILURES) ?? DEFAULT_FAILURES;
+        const since = req.query.since === undefined ? undefined : isoTime(req.query.since, 'since');
+        const { total, deliveries } = await webhooks.failures(req.params.id!, since === undefined ? { limit } : { limit, since }, productOf(req.params));
+        return { integration_id: req.params.id, total, failures: deliveries.map(failureOf) };
+      });
+
+      // Replay one failed delivery, those that failed since a time, or all of them.
+      app.post(`${item}/replay`, async (req: Req) => {
+        const replayed = await webhooks.replay(req.params.id!, replaySelector(bodyOf(req.body)), productOf(req.params));
+        return { ok: true, replayed };
       });
     }
   }
