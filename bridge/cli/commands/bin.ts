@@ -1,15 +1,163 @@
-// hookwire bin. (To be written.)
+// hookwire bin url|watch|show|respond|clear|list: the built-in request bin.
 
-import type { Command } from '../command.ts';
+import { parseArgs } from 'node:util';
+import { ApiError, type ApiClient } from '../api-client.ts';
+import { table, type CliContext, type Command } from '../command.ts';
 
-const command: Command = {
+interface Captured {
+  id: number;
+  received_at: string;
+  method: string;
+  path: string;
+  query_string: string;
+  headers: Record<string, string | string[]>;
+  body: string;
+  body_encoding: 'utf8' | 'base64';
+  body_bytes: number;
+  truncated: boolean;
+  remote_address: string;
+}
+
+interface BinView {
+  name: string;
+  url: string;
+  count: number;
+  total: number;
+  last_request_at: string | null;
+  response: { status: number; headers: Record<string, string>; body: string };
+  last_id?: number;
+  requests?: Captured[];
+}
+
+/** Same rule as the bridge's, checked here so `bin url` needs no round trip. */
+const BIN_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+/** Seconds each long-poll waits; the bridge answers sooner when a request arrives. */
+const WATCH_WAIT_SEC = 25;
+
+/** One block per request: the request line, headers, a blank line, the body. */
+function block(r: Captured): string[] {
+  const lines = [`#${r.id}  ${r.received_at}  ${r.method} ${r.path}${r.query_string ? `?${r.query_string}` : ''}  from ${r.remote_address}`];
+  for (const [k, v] of Object.entries(r.headers)) lines.push(`  ${k}: ${Array.isArray(v) ? v.join(', ') : v}`);
+  if (r.body_bytes > 0) {
+    lines.push('');
+    const note = [r.body_encoding === 'base64' ? 'base64, not UTF-8' : '', r.truncated ? `first part of ${r.body_bytes} bytes` : ''].filter(Boolean).join('; ');
+    lines.push(...r.body.split('\n').map((l) => `  ${l}`));
+    if (note) lines.push(`  (${note})`);
+  }
+  lines.push('');
+  return lines;
+}
+
+const path = (name: string) => `/v1/bins/${encodeURIComponent(name)}`;
+
+/** The bin, or undefined when it has had no request yet. */
+async function fetchBin(api: ApiClient, name: string, query = ''): Promise<BinView | undefined> {
+  try {
+    return await api.request<BinView>('GET', path(name) + query);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return undefined;
+    throw err;
+  }
+}
+
+/** Long-poll for new requests and print each as it comes, until interrupted. */
+async function watch(api: ApiClient, name: string, ctx: CliContext, json: boolean, all: boolean): Promise<number> {
+  const first = await fetchBin(api, name);
+  let after = first?.last_id ?? 0;
+  const print = (r: Captured) => {
+    for (const line of json ? [JSON.stringify(r)] : block(r)) ctx.out(line);
+  };
+  if (all) for (const r of first?.requests ?? []) print(r);
+  // On stderr, so `--json` output stays one request per line.
+  ctx.err(`Watching ${api.baseUrl}/bin/${name} (Ctrl-C to stop)`);
+  for (;;) {
+    const next = await api.request<BinView>('GET', `${path(name)}?after=${after}&wait=${WATCH_WAIT_SEC}`);
+    for (const r of next.requests ?? []) print(r);
+    after = next.last_id ?? after;
+  }
+}
+
+const bin: Command = {
   name: 'bin',
-  summary: '(to be written)',
-  usage: 'bin',
-  async run(_args, ctx) {
-    ctx.err('hookwire bin: not written yet');
-    return 2;
+  summary: 'request bin: capture what is sent to /bin/<name>, watch it, choose the answer',
+  usage: 'bin url <name> | watch <name> [--all] [--json] | show <name> [--json] | respond <name> --status N [--body text] [--header "K: V"]... | clear <name> | list',
+  async run(args, ctx) {
+    const { values, positionals } = parseArgs({
+      args,
+      options: {
+        json: { type: 'boolean' },
+        all: { type: 'boolean' },
+        status: { type: 'string' },
+        body: { type: 'string' },
+        header: { type: 'string', multiple: true },
+      },
+      allowPositionals: true,
+    });
+    const [sub, name] = positionals;
+    const api = ctx.api();
+    const need = () => {
+      if (!name) throw Object.assign(new Error(`"bin ${sub}" needs a bin name`), { code: 'ERR_PARSE_ARGS_MISSING' });
+      if (!BIN_NAME.test(name)) throw Object.assign(new Error(`bin name "${name}" is invalid: use 1-64 characters of A-Z a-z 0-9 _ -`), { code: 'ERR_PARSE_ARGS_INVALID' });
+      return name;
+    };
+    const print = (value: unknown, text: () => string[]) => {
+      for (const line of values.json ? [JSON.stringify(value, null, 2)] : text()) ctx.out(line);
+    };
+
+    switch (sub) {
+      case 'url':
+        ctx.out(`${api.baseUrl}/bin/${need()}`);
+        return 0;
+      case 'watch':
+        return watch(api, need(), ctx, !!values.json, !!values.all);
+      case 'show': {
+        const view = await fetchBin(api, need());
+        if (!view) {
+          ctx.err(`No requests in bin ${name} yet: send one to ${api.baseUrl}/bin/${name}`);
+          return 1;
+        }
+        print(view, () => [
+          `Bin ${view.name}: ${view.count} kept, ${view.total} received; answers ${view.response.status}  ${view.url}`,
+          '',
+          ...(view.requests ?? []).flatMap(block),
+        ]);
+        return 0;
+      }
+      case 'respond': {
+        const n = need();
+        if (!values.status) throw Object.assign(new Error('"bin respond" needs --status, e.g. --status 500'), { code: 'ERR_PARSE_ARGS_MISSING' });
+        const body: Record<string, unknown> = { status: values.status };
+        if (values.body !== undefined) body.body = values.body;
+        if (values.header?.length) {
+          const headers: Record<string, string> = {};
+          for (const h of values.header) {
+            const colon = h.indexOf(':');
+            if (colon < 1) throw Object.assign(new Error(`--header "${h}" must look like "Name: value"`), { code: 'ERR_PARSE_ARGS_INVALID' });
+            headers[h.slice(0, colon).trim()] = h.slice(colon + 1).trim();
+          }
+          body.headers = headers;
+        }
+        const view = await api.request<BinView>('PUT', path(n), body);
+        print(view, () => [`Bin ${view.name} now answers ${view.response.status} with ${JSON.stringify(view.response.body)}  ${view.url}`]);
+        return 0;
+      }
+      case 'clear':
+        await api.request('DELETE', path(need()));
+        print({ ok: true }, () => [`Bin ${name} cleared.`]);
+        return 0;
+      case 'list': {
+        const list = await api.request<BinView[]>('GET', '/v1/bins');
+        print(list, () => list.length === 0 ? [`No bins yet: send any request to ${api.baseUrl}/bin/<name>`] : table([
+          ['NAME', 'KEPT', 'RECEIVED', 'LAST REQUEST', 'ANSWERS', 'URL'],
+          ...list.map((b) => [b.name, String(b.count), String(b.total), b.last_request_at ?? '-', String(b.response.status), b.url]),
+        ]));
+        return 0;
+      }
+      default:
+        ctx.err(`usage: hookwire ${bin.usage}`);
+        return 2;
+    }
   },
 };
 
-export default command;
+export default bin;

@@ -1,15 +1,66 @@
-// hookwire tokens. (To be written.)
+// hookwire tokens create|list|revoke: API tokens with a scope (`read` for dashboards).
 
-import type { Command } from '../command.ts';
+import { parseArgs } from 'node:util';
+import { table, type Command } from '../command.ts';
 
-const command: Command = {
+interface TokenJson {
+  id: string;
+  name: string;
+  scope: 'admin' | 'read';
+  created_at: string;
+  revoked_at: string | null;
+  token?: string;
+}
+
+const tokens: Command = {
   name: 'tokens',
-  summary: '(to be written)',
-  usage: 'tokens',
-  async run(_args, ctx) {
-    ctx.err('hookwire tokens: not written yet');
-    return 2;
+  summary: 'create (admin or read-only), list, revoke API tokens',
+  usage: 'tokens create <name> [--scope read|admin] [--json] | list [--json] | revoke <id>',
+  async run(args, ctx) {
+    const { values, positionals } = parseArgs({
+      args,
+      options: { scope: { type: 'string' }, json: { type: 'boolean' } },
+      allowPositionals: true,
+    });
+    const [sub, arg] = positionals;
+    const api = ctx.api();
+    const print = (value: unknown, text: () => string[]) => {
+      for (const line of values.json ? [JSON.stringify(value, null, 2)] : text()) ctx.out(line);
+    };
+    const need = (what: string) => {
+      if (!arg) throw Object.assign(new Error(`"tokens ${sub}" needs ${what}`), { code: 'ERR_PARSE_ARGS_MISSING' });
+      return arg;
+    };
+
+    switch (sub) {
+      case 'create': {
+        const t = await api.request<TokenJson>('POST', '/v1/access_tokens', { name: need('a name (who or what uses it)'), scope: values.scope ?? 'read' });
+        print(t, () => [
+          `Token ${t.id} (${t.name}, ${t.scope}) created.`,
+          `Token (shown once, keep it): ${t.token}`,
+          '',
+          t.scope === 'read' ? 'It may read (GET) but not change anything. Use it as: Authorization: Bearer <token>' : 'It may do anything the admin token does.',
+        ]);
+        return 0;
+      }
+      case 'list': {
+        const list = await api.request<TokenJson[]>('GET', '/v1/access_tokens');
+        print(list, () => table([
+          ['ID', 'NAME', 'SCOPE', 'CREATED', 'REVOKED'],
+          ...list.map((t) => [t.id, t.name, t.scope, t.created_at, t.revoked_at ?? '-']),
+        ]));
+        return 0;
+      }
+      case 'revoke': {
+        const t = await api.request<TokenJson>('DELETE', `/v1/access_tokens/${encodeURIComponent(need('a token ID (see tokens list)'))}`);
+        print(t, () => [`Token ${t.id} (${t.name}) revoked at ${t.revoked_at}: it gets 401 from now on.`]);
+        return 0;
+      }
+      default:
+        ctx.err(`usage: hookwire ${tokens.usage}`);
+        return 2;
+    }
   },
 };
 
-export default command;
+export default tokens;

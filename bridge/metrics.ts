@@ -1,0 +1,145 @@
+// Prometheus metrics for one bridge. Each bridge has its own prom-client Registry, never the
+// global one: tests (and embedders) run several bridges in one process, and a shared
+// registry would mix their counts and refuse the second bridge's metric names.
+//
+// Counters follow the event bus and the webhook engine's attempt observer; gauges are read
+// at scrape time from the broker, the lanes, the throttle and the store.
+
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Broker } from './broker/index.ts';
+import { CLOUD_COREID, type EventBus, type HookwireEvent } from './events/index.ts';
+import type { Inbound, Refusal } from './events/bus.ts';
+import type { Store } from './store/index.ts';
+import type { AttemptResult, Job, Webhooks } from './webhooks/index.ts';
+
+export interface MetricsSources {
+  bus: EventBus;
+  broker: Pick<Broker, 'connectedDevices'>;
+  webhooks: Pick<Webhooks, 'onAttempt' | 'lanes' | 'sleepingHosts'>;
+  store: Pick<Store, 'deliveries'>;
+}
+
+export interface Metrics {
+  registry: Registry;
+  /** The exposition format's content type, for the reply header. */
+  contentType: string;
+  /** The text Prometheus scrapes. */
+  render(): Promise<string>;
+  /** Stop listening to the bus and the webhooks. */
+  close(): void;
+}
+
+/** Delivery latency buckets, seconds: 5 ms (a local receiver) to 20 s (Particle's timeout). */
+export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20];
+
+/** Events published through the API carry this coreid, as on Particle. */
+const API_COREID = 'api';
+
+function sourceOf(event: HookwireEvent): 'device' | 'cloud' | 'api' {
+  if (event.coreid === CLOUD_COREID) return 'cloud';
+  if (event.coreid === API_COREID) return 'api';
+  return 'device';
+}
+
+/** The code an attempt ends with: the network or Hookwire code, else the HTTP status. */
+function codeOf(result: AttemptResult): string {
+  return result.failure?.code ?? (result.response ? String(result.response.status) : '');
+}
+
+export function createMetrics(sources: MetricsSources): Metrics {
+  const { bus, broker, webhooks, store } = sources;
+  const registry = new Registry();
+  const registers = [registry];
+  collectDefaultMetrics({ register: registry });
+
+  new Gauge({
+    name: 'hookwire_devices_connected',
+    help: 'Devices connected over MQTT now.',
+    registers,
+    collect() {
+      this.set(broker.connectedDevices());
+    },
+  });
+
+  const eventsIn = new Counter({
+    name: 'hookwire_events_in_total',
+    help: 'Events in, by outcome (accepted, refused), source (device, cloud, api) and refusal code.',
+    labelNames: ['outcome', 'source', 'code'] as const,
+    registers,
+  });
+  const deliveries = new Counter({
+    name: 'hookwire_deliveries_total',
+    help: 'Delivery attempts by integration, outcome (success, failure, skipped, stopped) and code (HTTP status or error code).',
+    labelNames: ['integration_id', 'outcome', 'code'] as const,
+    registers,
+  });
+  const latency = new Histogram({
+    name: 'hookwire_delivery_duration_seconds',
+    help: 'Time from sending a webhook request to its outcome, for attempts that were sent.',
+    labelNames: ['integration_id'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+
+  new Gauge({
+    name: 'hookwire_deliveries_queued',
+    help: 'Deliveries in the durable queue by status: pending (waiting for their time or a lane), running, failed (kept for replay).',
+    labelNames: ['status'] as const,
+    registers,
+    async collect() {
+      const counts = await store.deliveries.counts();
+      for (const status of ['pending', 'running', 'failed'] as const) this.set({ status }, counts[status]);
+    },
+  });
+  new Gauge({
+    name: 'hookwire_lane_deliveries',
+    help: 'Deliveries in a host\'s lane in memory: active (in flight) or waiting.',
+    labelNames: ['host', 'state'] as const,
+    registers,
+    collect() {
+      // Lanes come and go with their hosts: start from nothing so idle hosts disappear.
+      this.reset();
+      for (const lane of webhooks.lanes()) {
+        this.set({ host: lane.host, state: 'active' }, lane.active);
+        this.set({ host: lane.host, state: 'waiting' }, lane.waiting);
+      }
+    },
+  });
+  new Gauge({
+    name: 'hookwire_sleeping_hosts',
+    help: 'Target hosts asleep now after too many errors (their events are skipped).',
+    registers,
+    collect() {
+      this.set(webhooks.sleepingHosts().length);
+    },
+  });
+
+  const onEvent = (event: HookwireEvent) => eventsIn.inc({ outcome: 'accepted', source: sourceOf(event), code: '' });
+  const onRefused = (refusal: Refusal) => eventsIn.inc({ outcome: 'refused', source: 'device', code: refusal.code });
+  // Accepted API publishes arrive on 'event' too; only the refusals are counted from here.
+  const onInbound = (inbound: Inbound) => {
+    if (!inbound.ok) eventsIn.inc({ outcome: 'refused', source: 'api', code: inbound.code ?? 'BAD_REQUEST' });
+  };
+  bus.on('event', onEvent);
+  bus.on('refused', onRefused);
+  bus.on('inbound', onInbound);
+  const stopAttempts = webhooks.onAttempt((job: Job, result: AttemptResult) => {
+    deliveries.inc({ integration_id: job.integrationId, outcome: result.kind, code: codeOf(result) });
+    if (result.request && (result.kind === 'success' || result.kind === 'failure')) {
+      latency.observe({ integration_id: job.integrationId }, result.durationMs / 1000);
+    }
+  });
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    render: () => registry.metrics(),
+    close() {
+      bus.off('event', onEvent);
+      bus.off('refused', onRefused);
+      bus.off('inbound', onInbound);
+      stopAttempts();
+      registry.clear();
+    },
+  };
+}
