@@ -32,6 +32,10 @@ export interface BridgeConfig {
   mqttDrainTimeoutMs: number;
   /** Largest HTTP request body, bytes. Default 1 MiB. */
   maxBodyBytes: number;
+  /** Every event stream (SSE) gets a keep-alive comment this often, ms. Default 9 s (Particle's clients give up after ~13 s of silence). */
+  sseKeepAliveMs: number;
+  /** An event stream whose reader falls this many bytes behind is cut off. Default 1 MiB. */
+  sseMaxBufferedBytes: number;
   /** A webhook with no connection or no answer within this many ms fails. Default 20 s, as Particle. */
   webhookTimeoutMs: number;
   /** Requests in flight per target host. Default 32. */
@@ -65,6 +69,8 @@ export const defaults: BridgeConfig = {
   connectTimeoutSec: 10,
   mqttDrainTimeoutMs: 5_000,
   maxBodyBytes: 1024 * 1024,
+  sseKeepAliveMs: 9_000, // PARTICLE.md §6: at least every 10 s
+  sseMaxBufferedBytes: 1024 * 1024, // ~800 classic events queued for one slow reader
   webhookTimeoutMs: 20_000, // 20 s, as Particle
   hostConcurrency: 32,
   hostQueue: 1_000,
@@ -94,6 +100,8 @@ const env: Record<string, keyof BridgeConfig> = {
   HOOKWIRE_SMTP_URL: 'smtpUrl',
   HOOKWIRE_MAIL_FROM: 'mailFrom',
   HOOKWIRE_EMAIL_INTERVAL_MS: 'emailIntervalMs',
+  HOOKWIRE_SSE_KEEPALIVE_MS: 'sseKeepAliveMs',
+  HOOKWIRE_SSE_MAX_BUFFERED_BYTES: 'sseMaxBufferedBytes',
 };
 
 /** Command-line flags and the config field each sets. */
@@ -133,6 +141,8 @@ export function makeConfig(overrides: Partial<Record<keyof BridgeConfig, unknown
     connectTimeoutSec: Number(c.connectTimeoutSec),
     mqttDrainTimeoutMs: Number(c.mqttDrainTimeoutMs),
     maxBodyBytes: Number(c.maxBodyBytes),
+    sseKeepAliveMs: Number(c.sseKeepAliveMs),
+    sseMaxBufferedBytes: Number(c.sseMaxBufferedBytes),
     webhookTimeoutMs: Number(c.webhookTimeoutMs),
     hostConcurrency: Number(c.hostConcurrency),
     hostQueue: Number(c.hostQueue),
@@ -153,7 +163,7 @@ export function makeConfig(overrides: Partial<Record<keyof BridgeConfig, unknown
     throw new HookwireError('CONFIG_INVALID', `logLevel must be one of ${LEVELS.join(', ')}`, { field: 'logLevel' });
   }
   for (const field of ['maxPacketBytes', 'connectTimeoutSec', 'mqttDrainTimeoutMs', 'maxBodyBytes', 'webhookTimeoutMs', 'hostConcurrency',
-    'hostQueue', 'throttleMinErrors', 'throttleCooldownMs', 'timeScale', 'emailIntervalMs'] as const) {
+    'hostQueue', 'throttleMinErrors', 'throttleCooldownMs', 'timeScale', 'emailIntervalMs', 'sseKeepAliveMs', 'sseMaxBufferedBytes'] as const) {
     if (!(config[field] > 0)) throw new HookwireError('CONFIG_INVALID', `${field} must be a positive number`, { field });
   }
   return config;

@@ -72,7 +72,8 @@ export async function startBridge(overrides: Partial<Record<keyof BridgeConfig, 
       notify: { smtpUrl: config.smtpUrl, from: config.mailFrom, emailIntervalMs: config.emailIntervalMs },
     },
   });
-  const api = createApi({ store, bus, broker, webhooks, logger, version, maxBodyBytes: config.maxBodyBytes });
+  const api = createApi({ store, bus, broker, webhooks, logger, version, maxBodyBytes: config.maxBodyBytes,
+    sseKeepAliveMs: config.sseKeepAliveMs, sseMaxBufferedBytes: config.sseMaxBufferedBytes });
 
   let mqttPort: number;
   let httpPort: number;

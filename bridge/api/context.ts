@@ -14,6 +14,10 @@ export interface ApiOptions {
   version: string;
   /** Largest request body, bytes; bigger ones get 413. */
   maxBodyBytes: number;
+  /** Keep-alive comment interval on event streams, ms. */
+  sseKeepAliveMs: number;
+  /** Bytes an event stream may fall behind before it is cut off. */
+  sseMaxBufferedBytes: number;
 }
 
 /** What every route file gets. */

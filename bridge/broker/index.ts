@@ -44,6 +44,12 @@ export interface Broker {
    * subscribers and onto the event bus. Bypasses the device rules, as the cloud may.
    */
   publishCloud(name: string, payload: Buffer, qos: 0 | 1): HookwireEvent;
+  /**
+   * Publish an event made elsewhere (an API publish, with its own coreid and product): stored
+   * with the deliveries it triggers first, as a QoS 1 PUBACK would be, then onto the event bus
+   * and to MQTT subscribers. The caller has validated it.
+   */
+  publishEvent(event: HookwireEvent, payload: Buffer): Promise<void>;
   /** Disconnect a device (deleted, or its token changed). */
   disconnectDevice(deviceId: string): void;
   isDeviceConnected(deviceId: string): boolean;
@@ -191,6 +197,12 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
       bus.emit('event', event);
       aedes.publish({ cmd: 'publish', topic: name, payload, qos, retain: false, dup: false }, noop);
       return event;
+    },
+
+    async publishEvent(event, payload) {
+      await options.accept(event);
+      bus.emit('event', event);
+      aedes.publish({ cmd: 'publish', topic: event.name, payload, qos: 1, retain: false, dup: false }, noop);
     },
 
     disconnectDevice(deviceId) {

@@ -11,9 +11,63 @@ export class ApiError extends Error {
   }
 }
 
+/** One Server-Sent Events message: its `event:` name and its `data:` lines joined. */
+export interface SseMessage {
+  event: string;
+  data: string;
+}
+
+export interface StreamOptions {
+  /** Called once the bridge has accepted the stream. */
+  onOpen?: () => void;
+  /** Give up (reject with STREAM_IDLE) after this many ms without a byte, keep-alives included. */
+  idleMs?: number;
+}
+
 export interface ApiClient {
   baseUrl: string;
   request<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
+  /**
+   * Read a Server-Sent Events stream, calling `onMessage` for each message (comments and
+   * keep-alives are skipped). Resolves when the bridge ends the stream or `signal` aborts;
+   * rejects with an ApiError when the bridge refuses it or cannot be reached.
+   */
+  stream(path: string, onMessage: (message: SseMessage) => void, signal: AbortSignal, options?: StreamOptions): Promise<void>;
+}
+
+/**
+ * An SSE parser (WHATWG HTML §9.2.6, the parts a stream of named events needs): lines end
+ * with LF, CR or CRLF; `field: value` (one optional space after the colon); a line starting
+ * with `:` is a comment; a blank line ends a message.
+ */
+export function sseParser(onMessage: (message: SseMessage) => void): (text: string) => void {
+  let buffered = '';
+  let event = '';
+  let data: string[] = [];
+  const line = (l: string) => {
+    if (l === '') {
+      if (data.length) onMessage({ event: event || 'message', data: data.join('\n') });
+      event = '';
+      data = [];
+      return;
+    }
+    if (l.startsWith(':')) return;
+    const colon = l.indexOf(':');
+    const field = colon < 0 ? l : l.slice(0, colon);
+    let value = colon < 0 ? '' : l.slice(colon + 1);
+    if (value.startsWith(' ')) value = value.slice(1);
+    if (field === 'event') event = value;
+    else if (field === 'data') data.push(value);
+  };
+  let endedWithCR = false;
+  return (chunk) => {
+    // A CRLF split across two chunks: the CR ended the line, so the LF must not end another.
+    const text = endedWithCR && chunk.startsWith('\n') ? chunk.slice(1) : chunk;
+    endedWithCR = text.endsWith('\r');
+    const lines = (buffered + text).split(/\r\n|\r|\n/);
+    buffered = lines.pop()!;
+    for (const l of lines) line(l);
+  };
 }
 
 export function findToken(env: NodeJS.ProcessEnv): string | undefined {
@@ -25,11 +79,69 @@ export function findToken(env: NodeJS.ProcessEnv): string | undefined {
   }
 }
 
+/** An answer that is not 2xx, as an ApiError with the bridge's code and message. */
+async function refusal(res: Response): Promise<ApiError> {
+  const text = await res.text();
+  let json: { code?: string; error?: string; error_description?: string } | undefined;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return new ApiError(res.status, json?.code ?? json?.error ?? `HTTP_${res.status}`, json?.error_description ?? json?.error ?? res.statusText);
+}
+
 export function apiClient(env: NodeJS.ProcessEnv = process.env): ApiClient {
   const baseUrl = (env.HOOKWIRE_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '');
   const token = findToken(env);
+  const unreachable = (err: unknown) => new ApiError(0, 'UNREACHABLE', `cannot reach the bridge at ${baseUrl} (${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}); is it running? set HOOKWIRE_URL if it is elsewhere`);
   return {
     baseUrl,
+    async stream(path, onMessage, signal, options = {}) {
+      if (!token) throw new ApiError(0, 'UNAUTHORIZED', 'no API token: set HOOKWIRE_TOKEN or HOOKWIRE_DATA_DIR (the bridge writes admin-token there on first start)');
+      // Our own controller, so an idle stream can be cut without touching the caller's signal.
+      const controller = new AbortController();
+      const abort = () => controller.abort();
+      signal.addEventListener('abort', abort, { once: true });
+      let idle = false;
+      let timer: NodeJS.Timeout | undefined;
+      const touch = () => {
+        if (!options.idleMs) return;
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          idle = true;
+          controller.abort();
+        }, options.idleMs);
+      };
+      try {
+        touch();
+        let res: Response;
+        try {
+          res = await fetch(baseUrl + path, { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' }, signal: controller.signal });
+        } catch (err) {
+          if (signal.aborted) return;
+          if (idle) throw new ApiError(0, 'STREAM_IDLE', `no answer from ${baseUrl} within ${options.idleMs} ms`);
+          throw unreachable(err);
+        }
+        if (!res.ok) throw await refusal(res);
+        options.onOpen?.();
+        const parse = sseParser(onMessage);
+        const decoder = new TextDecoder();
+        try {
+          for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+            touch();
+            parse(decoder.decode(chunk, { stream: true }));
+          }
+        } catch (err) {
+          if (signal.aborted) return;
+          if (idle) throw new ApiError(0, 'STREAM_IDLE', `nothing from ${baseUrl} for ${options.idleMs} ms (not even a keep-alive)`);
+          throw unreachable(err);
+        }
+      } finally {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', abort);
+      }
+    },
     async request<T>(method: string, path: string, body?: unknown): Promise<T> {
       if (!token) throw new ApiError(0, 'UNAUTHORIZED', 'no API token: set HOOKWIRE_TOKEN or HOOKWIRE_DATA_DIR (the bridge writes admin-token there on first start)');
       let res: Response;

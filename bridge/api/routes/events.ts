@@ -1,5 +1,173 @@
-// Event stream (SSE) and publishing from the cloud. (To be written.)
+// The event stream and publishing from the cloud, in Particle's shapes (PARTICLE.md §6):
+//
+//   GET  /v1/events[/<prefix>]                      every event (Server-Sent Events)
+//   GET  /v1/devices/events[/<prefix>]              the same (one bridge = one account)
+//   GET  /v1/devices/:id/events[/<prefix>]          events one device published
+//   GET  /v1/products/:product/events[/<prefix>]    events of one product
+//   GET  /v1/products/:product/devices/:id/events[/<prefix>]
+//   POST /v1/devices/events                         publish (name, data, private, ttl) → {"ok": true}
+//   POST /v1/products/:product/events               publish as that product
+//
+// The prefix is Particle's string prefix on the event name and may hold slashes
+// (`/v1/events/hook-sent/temp`). A publish is Hookwire's inbound webhook: it reaches devices
+// (MQTT subscribers) and integrations like a device's event, and each one, accepted or
+// refused, is told to the bus as `inbound` for the dashboard.
 
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isReservedName, isValidName } from '../../../firmware-sdk/src/rules.ts';
+import { HookwireError } from '../../errors.ts';
+import { decodeData, makeEvent, type EventBus, type HookwireEvent, type Inbound } from '../../events/index.ts';
+import type { Logger } from '../../log.ts';
 import type { ApiContext } from '../context.ts';
+import { bodyOf, optionalInt, type Body } from '../input.ts';
+import { EventStreams, type StreamFilter } from '../sse.ts';
+import { findDevice } from './devices.ts';
 
-export default function events(_ctx: ApiContext) {}
+/** The coreid of events published through the API, as Particle shows them. */
+export const API_COREID = 'api';
+
+type Params = { product?: string; id?: string; '*'?: string };
+type Req = FastifyRequest<{ Params: Params }>;
+
+/** The product a `/v1/products/:product/...` route is scoped to; undefined when not scoped. */
+function productOf(params: Params): number | undefined {
+  if (params.product === undefined) return undefined;
+  if (!/^\d+$/.test(params.product)) {
+    throw new HookwireError('PRODUCT_NOT_FOUND', `product "${params.product}" not found: use the numeric product ID (slugs are not supported)`, { status: 404 });
+  }
+  return Number(params.product);
+}
+
+/** Event data as text: a string as sent, other JSON values as their JSON text, none as ''. */
+function dataText(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** `private`: accepted and ignored, as Particle (all events are private now); must be a boolean. */
+function checkPrivate(body: Body): void {
+  const v = body.private;
+  if (v === undefined || v === null || v === '' || typeof v === 'boolean' || v === 'true' || v === 'false') return;
+  throw new HookwireError('BAD_REQUEST', 'private must be true or false', { field: 'private' });
+}
+
+/**
+ * The event a publish request makes, or a refusal naming the field. Names follow the device
+ * rules except that the cloud may publish into a device's private space (`<deviceID>/...`,
+ * to reach that device alone); reserved names stay the cloud's own, so nobody can forge a
+ * webhook response or an error notice.
+ */
+function apiEvent(body: Body, productId: number | null): { event: HookwireEvent; payload: Buffer } {
+  const name = body.name;
+  if (name === undefined || name === null || name === '') {
+    throw new HookwireError('BAD_REQUEST', 'name is required: the name of the event to publish', { field: 'name' });
+  }
+  if (typeof name !== 'string') throw new HookwireError('BAD_REQUEST', 'name must be a string', { field: 'name' });
+  if (!isValidName(name)) {
+    throw new HookwireError('EVENT_NAME_INVALID', 'name must be 1-64 characters of A-Z a-z 0-9 _ - /', { field: 'name' });
+  }
+  if (isReservedName(name)) {
+    throw new HookwireError('EVENT_NAME_RESERVED', 'event names starting with hook-sent, hook-response, hook-error, spark, particle or hookwire are reserved for the cloud', { field: 'name' });
+  }
+  checkPrivate(body);
+  optionalInt(body, ['ttl']); // Particle: accepted, not implemented
+  const payload = Buffer.from(dataText(body.data), 'utf8');
+  const data = decodeData(payload); // the same 1024-byte limit as a device's text event
+  if ('code' in data) throw new HookwireError(data.code, data.message, { field: 'data' });
+  return { event: makeEvent(name, data, { coreid: API_COREID, productId, firmwareVersion: null }), payload };
+}
+
+/** The JSON body of an answer, for the refusal's code and message. */
+function answerOf(payload: unknown): Record<string, unknown> {
+  try {
+    const parsed: unknown = typeof payload === 'string' ? JSON.parse(payload) : undefined;
+    return parsed && typeof parsed === 'object' ? parsed as Record<string, unknown> : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Tell the bus about every publish request, accepted or refused, whatever refused it: bad
+ * input, a wrong token (401/403), malformed JSON, a body too large. An `onSend` hook sees
+ * all of them with the answer they got.
+ */
+function inboundHook(bus: EventBus, log: Logger) {
+  return async function countInbound(req: FastifyRequest, reply: FastifyReply, payload: unknown) {
+    const ok = reply.statusCode < 400;
+    const body = req.body as Record<string, unknown> | undefined;
+    const inbound: Inbound = { at: new Date().toISOString(), ok };
+    if (body && typeof body === 'object' && typeof body.name === 'string' && body.name) inbound.name = body.name.slice(0, 64);
+    if (!ok) {
+      const answer = answerOf(payload);
+      inbound.code = typeof answer.code === 'string' ? answer.code : reply.statusCode === 401 ? 'UNAUTHORIZED' : `HTTP_${reply.statusCode}`;
+      const message = answer.error_description ?? answer.error;
+      if (typeof message === 'string') inbound.message = message;
+      log.info({ code: inbound.code, status: reply.statusCode, event: inbound.name }, 'API publish refused');
+    } else {
+      log.debug({ event: inbound.name }, 'API publish');
+    }
+    bus.emit('inbound', inbound);
+    return payload;
+  };
+}
+
+export default function events({ app, bus, broker, store, logger, sseKeepAliveMs, sseMaxBufferedBytes }: ApiContext) {
+  const log = logger.child({ component: 'events' });
+  const streams = new EventStreams(bus, { keepAliveMs: sseKeepAliveMs, maxBufferedBytes: sseMaxBufferedBytes }, logger);
+  app.addHook('preClose', async () => streams.closeAll());
+
+  /** A device named in the path, within the route's product when it has one. */
+  async function deviceOf(req: Req, productId: number | undefined): Promise<string> {
+    const device = await findDevice(store, req.params.id!);
+    if (productId !== undefined && device.productId !== productId) {
+      throw new HookwireError('DEVICE_NOT_FOUND', `no device ${req.params.id} in product ${productId}`, { status: 404 });
+    }
+    return device.id;
+  }
+
+  /** Which events a stream route shows, from its path; throws (a JSON 4xx) before streaming. */
+  async function filterOf(req: Req, byDevice: boolean): Promise<StreamFilter> {
+    const filter: StreamFilter = { prefix: req.params['*'] ?? '' };
+    const productId = productOf(req.params);
+    if (productId !== undefined) filter.productId = productId;
+    if (byDevice) filter.coreid = await deviceOf(req, productId);
+    return filter;
+  }
+
+  function stream(byDevice: boolean) {
+    return async function openStream(req: Req, reply: FastifyReply) {
+      const filter = await filterOf(req, byDevice);
+      reply.hijack(); // from here on the response is the stream's, written raw
+      streams.open(reply.raw, filter);
+    };
+  }
+
+  // A HEAD would open a stream that can carry no body.
+  const read = { exposeHeadRoute: false };
+  for (const [path, byDevice] of [
+    ['/v1/events', false],
+    ['/v1/devices/events', false],
+    ['/v1/devices/:id/events', true],
+    ['/v1/products/:product/events', false],
+    ['/v1/products/:product/devices/:id/events', true],
+  ] as const) {
+    app.get(path, read, stream(byDevice));
+    app.get(`${path}/*`, read, stream(byDevice));
+  }
+
+  async function publish(req: Req) {
+    const { event, payload } = apiEvent(bodyOf(req.body), productOf(req.params) ?? null);
+    try {
+      await broker.publishEvent(event, payload);
+    } catch (err) {
+      log.error({ err, event: event.name }, 'API publish could not be stored');
+      throw new HookwireError('STORE_FAILED', 'the event could not be stored; try again', { status: 503 });
+    }
+    return { ok: true };
+  }
+
+  const write = { onSend: inboundHook(bus, log) };
+  app.post<{ Params: Params }>('/v1/devices/events', write, publish);
+  app.post<{ Params: Params }>('/v1/products/:product/events', write, publish);
+}
