@@ -2,35 +2,16 @@
 
 import { parseArgs } from 'node:util';
 import { ApiError, type ApiClient } from '../api-client.ts';
+import { BIN_NAME, type BinSummary, type CapturedRequest as Captured } from '../../api/bins.ts';
 import { table, type CliContext, type Command } from '../command.ts';
 
-interface Captured {
-  id: number;
-  received_at: string;
-  method: string;
-  path: string;
-  query_string: string;
-  headers: Record<string, string | string[]>;
-  body: string;
-  body_encoding: 'utf8' | 'base64';
-  body_bytes: number;
-  truncated: boolean;
-  remote_address: string;
-}
-
-interface BinView {
-  name: string;
+/** A bin as GET /v1/bins/<name> answers. */
+interface BinView extends BinSummary {
   url: string;
-  count: number;
-  total: number;
-  last_request_at: string | null;
-  response: { status: number; headers: Record<string, string>; body: string };
   last_id?: number;
   requests?: Captured[];
 }
 
-/** Same rule as the bridge's, checked here so `bin url` needs no round trip. */
-const BIN_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 /** Seconds each long-poll waits; the bridge answers sooner when a request arrives. */
 const WATCH_WAIT_SEC = 25;
 
