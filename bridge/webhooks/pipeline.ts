@@ -52,6 +52,8 @@ export interface AttemptResult {
   retryAfterMs?: number;
   note?: string;
   durationMs: number;
+  /** What the device hears back, decided by classify, published by respond (observers see it too). */
+  reply?: { topic: string; data: Buffer; whole: boolean };
 }
 
 export const SLEEPING: SendFailure = { code: 'SLEEPING', message: 'Sleeping, too many errors, please wait and try again' };
@@ -75,16 +77,12 @@ interface Attempt extends AttemptResult {
   signing?: SigningKeys;
   view: View;
   startedAt: number;
-  /** What the device hears back, decided by classify, published by respond. */
-  reply?: { topic: string; data: Buffer; whole: boolean };
   /** A test attempt: the host's throttle score is not touched. */
   dry?: boolean;
 }
 
-/** A test attempt's outcome, with what the device would have heard. */
-export interface DryRun extends AttemptResult {
-  reply?: { topic: string; data: Buffer; whole: boolean };
-}
+/** A test attempt's outcome, with what the device would have heard (`reply`). */
+export type DryRun = AttemptResult;
 
 const EMPTY = Buffer.alloc(0);
 

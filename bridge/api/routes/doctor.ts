@@ -1,5 +1,47 @@
-// Doctor. (To be written.)
+// GET /v1/doctor[?integration=<id>]: the doctor's findings, for a `read` token (a dashboard or
+// a monitoring job may run it). The doctor watches events and attempts from the API's start
+// and stops with it.
+//
+//   integration        check this integration only (404 INTEGRATION_NOT_FOUND if unknown)
+//   probe              false: do not probe targets (DNS + TCP connect); default true
+//   probe_timeout_ms   time allowed for each lookup and connect, 100-30000; default 2000
 
+import type { FastifyRequest } from 'fastify';
+import { HookwireError } from '../../errors.ts';
+import { createDoctor, doctorDefaults, type DoctorReport } from '../../doctor/index.ts';
 import type { ApiContext } from '../context.ts';
 
-export default function doctor(_ctx: ApiContext) {}
+type Query = Record<string, unknown>;
+
+function probeOption(query: Query): boolean {
+  const v = query.probe;
+  if (v === undefined || v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  throw new HookwireError('BAD_REQUEST', 'probe must be true or false', { field: 'probe' });
+}
+
+function timeoutOption(query: Query): number {
+  const v = query.probe_timeout_ms;
+  if (v === undefined) return doctorDefaults.probeTimeoutMs;
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN;
+  if (!(n >= 100 && n <= 30_000)) throw new HookwireError('BAD_REQUEST', 'probe_timeout_ms must be a whole number from 100 to 30000', { field: 'probe_timeout_ms' });
+  return n;
+}
+
+function integrationOption(query: Query): string | undefined {
+  const v = query.integration;
+  if (v === undefined || v === '') return undefined;
+  if (typeof v !== 'string') throw new HookwireError('BAD_REQUEST', 'integration must be one integration ID', { field: 'integration' });
+  return v;
+}
+
+export default function doctor({ app, bus, broker, webhooks, logger }: ApiContext) {
+  const d = createDoctor({ bus, broker, webhooks, logger });
+  app.addHook('onClose', async () => d.close());
+
+  app.get('/v1/doctor', async (req: FastifyRequest<{ Querystring: Query }>): Promise<DoctorReport> => {
+    const query = req.query;
+    const integrationId = integrationOption(query);
+    return d.run({ probe: probeOption(query), probeTimeoutMs: timeoutOption(query), ...(integrationId === undefined ? {} : { integrationId }) });
+  });
+}

@@ -1,0 +1,143 @@
+// Why an integration never fires (Particle's "Missing integrations"): devices publish a name
+// that nearly matches its trigger, or one that matches but the deviceID or product filter
+// excludes every device publishing it; the broker refused the matching events; or nothing
+// like it was published at all.
+
+import type { Integration } from '../../webhooks/index.ts';
+import { breathe, iso, label, patchStep, plural, some, type Check, type CheckContext } from '../context.ts';
+import { nameMiss, type NameMiss } from '../similar.ts';
+import type { NameSeen, RefusalSeen } from '../tracker.ts';
+import type { Finding } from '../types.ts';
+
+/** Near misses reported per integration (the rest are counted). */
+const MAX_MISSES = 3;
+
+type Miss = NameMiss | { kind: 'device_filter' } | { kind: 'product_filter' };
+
+/** Filters first (the name is right), then the commonest slips. */
+const KIND_ORDER: Miss['kind'][] = ['device_filter', 'product_filter', 'case', 'prefix', 'level', 'typo'];
+
+const productText = (p: number | null) => (p === null ? 'no product' : `product ${p}`);
+
+function filtersExclude(i: Integration, n: NameSeen): { device: boolean; product: boolean } {
+  return {
+    device: i.deviceID !== undefined && !n.devices.includes(i.deviceID),
+    product: i.productId !== null && !n.productIds.includes(i.productId),
+  };
+}
+
+function classify(i: Integration, n: NameSeen): Miss | undefined {
+  if (n.name.startsWith(i.event)) {
+    const excluded = filtersExclude(i, n);
+    if (excluded.device) return { kind: 'device_filter' };
+    if (excluded.product) return { kind: 'product_filter' };
+    return undefined; // it matches: it was published before this template existed
+  }
+  return nameMiss(i.event, n.name);
+}
+
+function nearMissFinding(ctx: CheckContext, i: Integration, n: NameSeen, miss: Miss, others: number): Finding {
+  const seen = `"${n.name}" was published ${plural(n.count, 'time')} (last ${iso(n.lastSeen)}) by ${some(n.devices)}`;
+  const evidence: Record<string, unknown> = {
+    kind: miss.kind, trigger: i.event, published: n.name, count: n.count, lastSeen: iso(n.lastSeen),
+    devices: n.devices, productIds: n.productIds, otherNearMisses: others,
+  };
+  let message: string;
+  let next: string;
+  switch (miss.kind) {
+    case 'device_filter': {
+      const online = ctx.isConnected(i.deviceID!) ? 'connected' : 'not connected';
+      evidence.deviceID = i.deviceID;
+      evidence.deviceConnected = online === 'connected';
+      message = `${label(i)} never fired: ${seen}, but its deviceID filter takes only ${i.deviceID} (${online}), which has not published it.`;
+      next = `Publish "${n.name}" from ${i.deviceID}, or change the filter to a device that publishes it: ${patchStep(i.id, { deviceID: n.devices.find((d) => /^[0-9a-f]{24}$/.test(d)) ?? null })} (null: every device).`;
+      break;
+    }
+    case 'product_filter':
+      evidence.productId = i.productId;
+      message = `${label(i)} never fired: ${seen} of ${n.productIds.map(productText).join(', ')}, but the integration only takes devices of product ${i.productId}.`;
+      next = `Put the devices in product ${i.productId} (PUT /v1/devices/<id> {"product_id":${i.productId}}), or create the integration for their product (POST /v1/products/<product>/integrations; POST /v1/integrations for every device).`;
+      break;
+    case 'case':
+      message = `${label(i)} never fired, but ${seen}: it differs from the trigger "${i.event}" only in case, and triggers are case-sensitive.`;
+      next = `Set the trigger to the spelling devices use: ${patchStep(i.id, { event: miss.suggestion })}, or publish "${i.event}" from the devices.`;
+      break;
+    case 'prefix':
+      message = `${label(i)} never fired, but ${seen}: the trigger "${i.event}" is a prefix the published name must start with, and "${n.name}" is shorter.`;
+      next = `Set the trigger to "${miss.suggestion}": ${patchStep(i.id, { event: miss.suggestion })}, or publish "${i.event}" from the devices.`;
+      break;
+    case 'level':
+      message = `${label(i)} never fired, but ${seen}: "${i.event}" comes after a "/" level there, and a trigger matches from the start of the name.`;
+      next = `Set the trigger to "${miss.suggestion}": ${patchStep(i.id, { event: miss.suggestion })}, or publish "${n.name.slice(miss.suggestion.length - i.event.length)}" without the leading level.`;
+      break;
+    case 'typo':
+      evidence.distance = miss.distance;
+      message = `${label(i)} never fired, but ${seen}, within ${plural(miss.distance, 'edit')} of the trigger "${i.event}": a typo?`;
+      next = `Set the trigger to "${miss.suggestion}": ${patchStep(i.id, { event: miss.suggestion })}, or fix the name the devices publish.`;
+      break;
+  }
+  if (miss.kind !== 'device_filter' && miss.kind !== 'product_filter') {
+    // Fixing the name alone will not do if the filters exclude these devices too.
+    const excluded = filtersExclude(i, n);
+    if (excluded.device) message += ` Its deviceID filter (${i.deviceID}) excludes these devices too.`;
+    if (excluded.product) message += ` Its product filter (${i.productId}) excludes these devices too.`;
+  }
+  return { check: 'NEAR_MISS_NAME', severity: 'warning', integrationId: i.id, message, next, evidence };
+}
+
+const REFUSAL_NEXT: Record<string, string> = {
+  EVENT_TOO_LARGE: 'Send at most 1024 bytes of text per event, or typed (CBOR) data up to 16384 bytes; split larger data over several events.',
+  EVENT_NAME_RESERVED: 'Rename the event (names starting with spark, particle, hookwire, hook-sent, hook-response or hook-error are the cloud\'s) and set the trigger to the new name.',
+  EVENT_NAME_INVALID: 'Use 1-64 characters of A-Z a-z 0-9 _ - / in event names.',
+  EVENT_PRIVATE_SPACE: 'A device publishes under its own ID only (<its device ID>/...), never under another device\'s.',
+  EVENT_DATA_INVALID: 'Send valid CBOR after the self-describe tag (the SDK encodes objects so), or plain text.',
+};
+
+function refusedFinding(i: Integration, r: RefusalSeen): Finding {
+  return {
+    check: 'EVENT_REFUSED',
+    severity: 'warning',
+    integrationId: i.id,
+    message: `${plural(r.count, 'event')} named "${r.name}" that would trigger ${label(i)} ${r.count === 1 ? 'was' : 'were'} refused (${r.code}: ${r.message}), last ${iso(r.lastAt)}, from ${some(r.devices)}: refused events never reach integrations.`,
+    next: REFUSAL_NEXT[r.code] ?? 'See the refusal the device got on <deviceID>/hookwire/error.',
+    evidence: { code: r.code, name: r.name, count: r.count, lastAt: iso(r.lastAt), devices: r.devices, reason: r.message },
+  };
+}
+
+function neverFiredFinding(ctx: CheckContext, i: Integration, names: number): Finding {
+  const filter = i.deviceID ? ` from its only device ${i.deviceID} (${ctx.isConnected(i.deviceID) ? 'connected' : 'not connected'})` : '';
+  const product = i.productId !== null ? ` of product ${i.productId}` : '';
+  return {
+    check: 'NEVER_FIRED',
+    severity: 'info',
+    integrationId: i.id,
+    message: `${label(i)} has never fired: no event starting with "${i.event}"${filter}${product} was published since ${iso(ctx.seen.startedAt)} (${plural(names, 'other event name')} were), and none was close.`,
+    next: `Watch for it with hookwire subscribe ${i.event}, publishing from a device you know is online; check the target meanwhile with hookwire test ${i.id}.`,
+    evidence: { trigger: i.event, deviceID: i.deviceID ?? null, productId: i.productId, namesSeen: names, observedSince: iso(ctx.seen.startedAt) },
+  };
+}
+
+export const whyNeverFired: Check = async (ctx) => {
+  const names = [...ctx.seen.names()];
+  const refusals = [...ctx.seen.refusals()];
+  const out: Finding[] = [];
+  for (const [k, i] of ctx.integrations.entries()) {
+    await breathe(k);
+    if (i.disabled) continue; // INTEGRATION_DISABLED says why
+    const refused = refusals.filter((r) => r.name.startsWith(i.event)).sort((a, b) => b.count - a.count);
+    for (const r of refused.slice(0, MAX_MISSES)) out.push(refusedFinding(i, r));
+    if (!ctx.neverFired(i)) continue;
+    // Only names published while this template was in place say anything about it.
+    const since = Date.parse(i.updatedAt);
+    const misses: { n: NameSeen; miss: Miss }[] = [];
+    for (const n of names) {
+      if (n.lastSeen < since) continue;
+      const miss = classify(i, n);
+      if (miss) misses.push({ n, miss });
+    }
+    misses.sort((a, b) => KIND_ORDER.indexOf(a.miss.kind) - KIND_ORDER.indexOf(b.miss.kind) || b.n.count - a.n.count);
+    for (const m of misses.slice(0, MAX_MISSES)) out.push(nearMissFinding(ctx, i, m.n, m.miss, Math.max(0, misses.length - MAX_MISSES)));
+    if (misses.length === 0 && refused.length === 0) out.push(neverFiredFinding(ctx, i, names.length));
+  }
+  return out;
+};

@@ -1,0 +1,110 @@
+// The doctor: runs the checks the troubleshooting guides teach people to do by hand (seeds
+// 000, 002, 004; PARTICLE.md §4) and answers each with a finding and a next step. It watches
+// the bus and the webhook engine from the start (tracker.ts) and reads the durable record
+// when asked. Each check is one small named step over the same context; a check that throws
+// becomes a CHECK_FAILED finding, never a failed request.
+
+import type { EventBus } from '../events/index.ts';
+import type { Logger } from '../log.ts';
+import { disabledIntegrations, errorsByCode, sleepingHosts, tooManyErrors } from './checks/state.ts';
+import { responseSizes, responseSubscriptions } from './checks/responses.ts';
+import { targetsReachable } from './checks/targets.ts';
+import { templatesRenderJson } from './checks/templates.ts';
+import { whyNeverFired } from './checks/names.ts';
+import { checkContext, doctorDefaults, iso, type Check, type DoctorBroker, type DoctorOptions, type DoctorWebhooks } from './context.ts';
+import { redactText } from './redact.ts';
+import { createTracker, type TrackerOptions } from './tracker.ts';
+import { CHECK_CODES, SEVERITY_ORDER, needsAttention, type DoctorReport, type Finding } from './types.ts';
+
+export { doctorDefaults, type DoctorOptions } from './context.ts';
+export { trackerDefaults, type TrackerOptions } from './tracker.ts';
+export { CHECK_CODES, needsAttention, type CheckCode, type DoctorReport, type Finding, type Severity } from './types.ts';
+
+/** The checks, in the order a person would go through them. */
+const CHECKS: [name: string, check: Check][] = [
+  ['why it never fires', whyNeverFired],
+  ['disabled', disabledIntegrations],
+  ['too many errors', tooManyErrors],
+  ['sleeping hosts', sleepingHosts],
+  ['errors by code', errorsByCode],
+  ['JSON templates', templatesRenderJson],
+  ['response sizes', responseSizes],
+  ['response subscriptions', responseSubscriptions],
+  ['reachable targets', targetsReachable],
+];
+
+export interface DoctorSources {
+  bus: EventBus;
+  broker: DoctorBroker;
+  webhooks: DoctorWebhooks;
+  logger: Logger;
+}
+
+export interface RunOptions extends Partial<DoctorOptions> {
+  /** Check this integration only (404 INTEGRATION_NOT_FOUND when there is none). */
+  integrationId?: string;
+}
+
+export interface Doctor {
+  run(options?: RunOptions): Promise<DoctorReport>;
+  /** Stop watching the bus and the webhooks. */
+  close(): void;
+}
+
+function failed(name: string, err: unknown): Finding {
+  return {
+    check: 'CHECK_FAILED',
+    severity: 'warning',
+    message: `The "${name}" check failed: ${(err as Error).message}. The other checks ran.`,
+    next: 'Run hookwire doctor again; if it keeps failing, report it with the bridge\'s log.',
+    evidence: { check: name },
+  };
+}
+
+/** Every string of a finding through redactText: error texts and event data may hold credentials. */
+function scrub<T>(value: T): T {
+  if (typeof value === 'string') return redactText(value) as T;
+  if (Array.isArray(value)) return value.map(scrub) as T;
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v)])) as T;
+  return value;
+}
+
+export function createDoctor(sources: DoctorSources, tracker: Partial<TrackerOptions> = {}): Doctor {
+  const { webhooks, broker } = sources;
+  const log = sources.logger.child({ component: 'doctor' });
+  const seen = createTracker({ bus: sources.bus, webhooks }, tracker);
+
+  return {
+    async run(options = {}) {
+      const started = performance.now();
+      const { integrationId, ...rest } = options;
+      const all = webhooks.list();
+      seen.retain(new Set(all.map((i) => i.id)));
+      const integrations = integrationId === undefined ? all : [webhooks.get(integrationId)];
+      const ctx = checkContext({ webhooks, broker, seen }, integrations, { ...doctorDefaults, ...rest });
+      const results = await Promise.all(CHECKS.map(async ([name, check]) => {
+        try {
+          return await check(ctx);
+        } catch (err) {
+          log.error({ err, check: name }, 'doctor check failed');
+          return [failed(name, err)];
+        }
+      }));
+      // Worst first; then by integration, in the order they are listed; then by check.
+      const order = new Map(integrations.map((i, k) => [i.id, k]));
+      const findings = results.flat().map(scrub).sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]
+        || (order.get(a.integrationId ?? '') ?? -1) - (order.get(b.integrationId ?? '') ?? -1)
+        || CHECK_CODES.indexOf(a.check) - CHECK_CODES.indexOf(b.check));
+      const report: DoctorReport = {
+        ok: !findings.some(needsAttention),
+        checkedAt: iso(ctx.now),
+        observedSince: iso(seen.startedAt),
+        integrations: integrations.length,
+        findings,
+      };
+      log.debug({ integrations: integrations.length, findings: findings.length, ok: report.ok, ms: Math.round(performance.now() - started) }, 'doctor ran');
+      return report;
+    },
+    close: () => seen.close(),
+  };
+}
