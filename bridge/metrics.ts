@@ -7,7 +7,7 @@
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Broker } from './broker/index.ts';
-import { CLOUD_COREID, type EventBus, type HookwireEvent } from './events/index.ts';
+import { API_COREID, CLOUD_COREID, type EventBus, type HookwireEvent } from './events/index.ts';
 import type { Inbound, Refusal } from './events/bus.ts';
 import type { Store } from './store/index.ts';
 import type { AttemptResult, Job, Webhooks } from './webhooks/index.ts';
@@ -32,8 +32,6 @@ export interface Metrics {
 /** Delivery latency buckets, seconds: 5 ms (a local receiver) to 20 s (Particle's timeout). */
 export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20];
 
-/** Events published through the API carry this coreid, as on Particle. */
-const API_COREID = 'api';
 
 function sourceOf(event: HookwireEvent): 'device' | 'cloud' | 'api' {
   if (event.coreid === CLOUD_COREID) return 'cloud';

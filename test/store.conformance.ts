@@ -154,6 +154,20 @@ export function storeConformance(backend: string, open: () => Promise<Store>, re
     assert.is((await store.deliveries.logs('i2')).length, 10);
   });
 
+  t('stats: rows with the same key add up and widen first/last; a range is [from, until); prune drops old hours', async () => {
+    const H = 3_600_000;
+    const row = (hour: number, code: string, count: number, firstAt: number, lastAt: number) =>
+      ({ hour, type: 'outbound' as const, integrationId: 'i1', code, description: code ? 'Connection refused' : '', count, firstAt, lastAt });
+    await store.stats.add([row(0, '', 2, 10, 20), row(0, 'ECONNREFUSED', 1, 30, 30), row(H, '', 1, H + 5, H + 5)]);
+    await store.stats.add([row(0, '', 3, 5, 15), row(0, 'ECONNREFUSED', 2, 40, 50)]);
+    await store.stats.add([]);
+    const first = (await store.stats.range(0, H)).sort((a, b) => a.code.localeCompare(b.code));
+    assert.equal(first, [row(0, '', 5, 5, 20), row(0, 'ECONNREFUSED', 3, 30, 50)]);
+    assert.equal(await store.stats.range(H, 2 * H), [row(H, '', 1, H + 5, H + 5)]);
+    assert.is(await store.stats.prune(H), 2);
+    assert.equal((await store.stats.range(0, 2 * H)).map((r) => r.hour), [H]);
+  });
+
   if (reopen) {
     t('what was written is there after reopening', async () => {
       await store.devices.create(device('d'.repeat(24), 'kept'));

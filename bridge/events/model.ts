@@ -26,8 +26,11 @@ export interface HookwireEvent {
   fw_version: number | null;
 }
 
-/** The `coreid` of events made by the cloud (hook-sent, hook-response, API publishes). */
+/** The `coreid` of events the cloud makes (hook-sent, hook-response, hook-error, state events). */
 export const CLOUD_COREID = 'hookwire';
+
+/** The `coreid` of events published through the API (POST /v1/devices/events), as Particle shows them. */
+export const API_COREID = 'api';
 
 export interface Publisher {
   coreid: string;

@@ -4,6 +4,7 @@
 import Database from 'better-sqlite3';
 import { HookwireError } from '../errors.ts';
 import { deliveriesMigration, sqliteDeliveries } from './sqlite-deliveries.ts';
+import { sqliteStats, statsMigration } from './sqlite-stats.ts';
 import type {
   ApiTokenRecord, DevicePatch, DeviceRecord, DeviceRepo, IntegrationRecord, IntegrationRepo, NewApiToken, NewDevice,
   Store, TokenRepo,
@@ -37,6 +38,7 @@ const migrations: string[] = [
      updated_at  TEXT NOT NULL
    );`,
   deliveriesMigration,
+  statsMigration,
 ];
 
 interface DeviceRow {
@@ -255,6 +257,7 @@ export function openSqliteStore(path: string, sync: StoreSync = 'normal'): Store
     tokens,
     integrations,
     deliveries: sqliteDeliveries(db),
+    stats: sqliteStats(db),
     async close() {
       if (db.open) db.close();
     },

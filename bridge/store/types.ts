@@ -227,6 +227,35 @@ export interface FailedDelivery extends DeliveryRecord {
 /** Which failed deliveries to replay: one by ID, or all that failed at or after a time (0 = all). */
 export type ReplaySelector = { deliveryId: number } | { since: number };
 
+/** outbound: webhook delivery attempts; inbound: publishes through the API; device: device events. */
+export type StatsType = 'outbound' | 'inbound' | 'device';
+
+/** Successes (code '') or failures of one kind within one UTC hour. */
+export interface StatsRow {
+  /** Start of the UTC hour, ms since the epoch. */
+  hour: number;
+  type: StatsType;
+  /** '' when the row is not about an integration. */
+  integrationId: string;
+  /** '' for successes; else the failure's stable code (an HTTP status, ETIMEDOUT, EVENT_TOO_LARGE, ...). */
+  code: string;
+  /** The failure in words, stable so rows group well ('' for successes). */
+  description: string;
+  count: number;
+  /** First and last occurrence within the hour, ms since the epoch. */
+  firstAt: number;
+  lastAt: number;
+}
+
+export interface StatsRepo {
+  /** Add counts (rows with the same key add up; first and last widen), in one transaction. */
+  add(rows: StatsRow[]): Promise<void>;
+  /** Rows of the hours from `from` (inclusive) to `until` (exclusive), ms since the epoch. */
+  range(from: number, until: number): Promise<StatsRow[]>;
+  /** Remove hours before `before`; returns how many rows went. */
+  prune(before: number): Promise<number>;
+}
+
 export interface Store {
   /** Backend name, for /health and logs. */
   readonly backend: string;
@@ -234,5 +263,6 @@ export interface Store {
   readonly tokens: TokenRepo;
   readonly integrations: IntegrationRepo;
   readonly deliveries: DeliveryRepo;
+  readonly stats: StatsRepo;
   close(): Promise<void>;
 }

@@ -112,6 +112,67 @@ const BY_CODE: Record<string, Guidance> = {
     meaning: 'The target host returned more errors than successes, so attempts to it are skipped for a few seconds to let it recover.',
     check: 'Fix the errors that put it to sleep (see the other codes for this host); skipped events are retried by the integration\'s retry policy.',
   },
+  // What the broker refuses from devices, and the API from services (the dashboard's other types).
+  AUTH_FAILED: {
+    title: 'Device not authenticated',
+    meaning: 'A client connected with an unknown device ID or a wrong token.',
+    check: 'Check the device ID and token in the firmware (hookwire devices list); issue a new token with hookwire devices token <id>.',
+  },
+  CLIENT_ID_MISMATCH: {
+    title: 'Client ID is not the username',
+    meaning: 'A device must connect with its device ID as both the MQTT client ID and the username.',
+    check: 'Set the client ID to the device ID in the firmware or MQTT client settings.',
+  },
+  EVENT_NAME_INVALID: {
+    title: 'Invalid event name',
+    meaning: 'An event name must be 1-64 characters of A-Z a-z 0-9 _ - /.',
+    check: 'Fix the name the device or service publishes.',
+  },
+  EVENT_NAME_RESERVED: {
+    title: 'Reserved event name',
+    meaning: 'Names starting with hook-sent, hook-response, hook-error, spark, particle or hookwire belong to the cloud.',
+    check: 'Rename the event; to answer a device, let an integration do it.',
+  },
+  EVENT_PRIVATE_SPACE: {
+    title: 'Another device\'s private space',
+    meaning: 'A device published under another device\'s ID (<deviceID>/...), which only that device and the cloud may use.',
+    check: 'Publish under the device\'s own ID, or under a name without a device ID.',
+  },
+  EVENT_TOO_LARGE: {
+    title: 'Event data too large',
+    meaning: 'Event data over the limit: 1024 bytes of text, 16 KB typed or binary.',
+    check: 'Send less per event: shorter JSON keys, fewer fields, or several events.',
+  },
+  EVENT_DATA_INVALID: {
+    title: 'Unreadable event data',
+    meaning: 'Typed data that does not decode (CBOR with the self-describe tag).',
+    check: 'Check how the firmware encodes objects; the SDK does it for you.',
+  },
+  SUBSCRIBE_FORBIDDEN: {
+    title: 'Subscription refused',
+    meaning: 'A device subscribed into another device\'s private space.',
+    check: 'Subscribe to the device\'s own <deviceID>/... topics and to shared names only.',
+  },
+  PACKET_TOO_LARGE: {
+    title: 'MQTT packet too large',
+    meaning: 'A packet announced more than 32 KiB; the connection was closed before reading it.',
+    check: 'Check the client\'s payloads; event data is at most 16 KB.',
+  },
+  UNAUTHORIZED: {
+    title: 'API token missing or wrong',
+    meaning: 'A request to the API came without a valid token.',
+    check: 'Check the service\'s token; list tokens with hookwire tokens list.',
+  },
+  FORBIDDEN: {
+    title: 'Read-only token',
+    meaning: 'A read-only token tried to change something (publish, create, delete).',
+    check: 'Give the service a token with admin scope: hookwire tokens create <name> --scope admin.',
+  },
+  BAD_REQUEST: {
+    title: 'Bad request',
+    meaning: 'The request body is missing a field or has one of the wrong type.',
+    check: 'The error names the field; see the API documentation for POST /v1/devices/events.',
+  },
   DISABLED: {
     title: 'Integration disabled',
     meaning: 'The integration was disabled (by a person, or after its retry schedule ran out) while this delivery waited.',

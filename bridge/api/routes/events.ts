@@ -16,15 +16,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isReservedName, isValidName } from '../../../firmware-sdk/src/rules.ts';
 import { HookwireError } from '../../errors.ts';
-import { decodeData, makeEvent, type EventBus, type HookwireEvent, type Inbound } from '../../events/index.ts';
+import { API_COREID, decodeData, makeEvent, type EventBus, type HookwireEvent, type Inbound } from '../../events/index.ts';
 import type { Logger } from '../../log.ts';
 import type { ApiContext } from '../context.ts';
 import { bodyOf, optionalInt, type Body } from '../input.ts';
 import { EventStreams, type StreamFilter } from '../sse.ts';
 import { findDevice } from './devices.ts';
-
-/** The coreid of events published through the API, as Particle shows them. */
-export const API_COREID = 'api';
 
 type Params = { product?: string; id?: string; '*'?: string };
 type Req = FastifyRequest<{ Params: Params }>;

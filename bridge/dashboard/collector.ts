@@ -1,0 +1,124 @@
+// Counts what the dashboard shows, as it happens: every webhook attempt (outbound), every
+// publish through the API (inbound), every device event accepted or refused by the broker
+// (device). Counting is a Map increment on the hot path; the counts go to the store about
+// once a second, one transaction for all of them, in hourly rows.
+
+import { STATUS_CODES } from 'node:http';
+import { isDeviceId } from '../../firmware-sdk/src/rules.ts';
+import type { EventBus, HookwireEvent, Inbound, Refusal } from '../events/index.ts';
+import type { Logger } from '../log.ts';
+import type { StatsRow, StatsType, Store } from '../store/index.ts';
+import { guidance } from '../webhooks/guidance.ts';
+import type { AttemptResult, Job, Webhooks } from '../webhooks/index.ts';
+
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 86_400_000;
+
+export interface CollectorOptions {
+  /** How often counts are written to the store, ms. */
+  flushMs: number;
+  /** Days of counts kept: two 30-day periods, so the oldest view still has its previous one. */
+  keepDays: number;
+}
+
+export const collectorDefaults: CollectorOptions = { flushMs: 1000, keepDays: 61 };
+
+export interface CollectorSources {
+  bus: EventBus;
+  webhooks: Pick<Webhooks, 'onAttempt'>;
+  store: Store;
+  logger: Logger;
+}
+
+export interface Collector {
+  /** Write what is counted so far; resolves when it is in the store. */
+  flush(): Promise<void>;
+  /** Stop counting and write the rest. */
+  close(): Promise<void>;
+}
+
+/**
+ * A failure in words that stays the same from one occurrence to the next (no ports, IDs or
+ * times), so the failures table groups them: the HTTP status and its reason, or the code's title.
+ */
+export function describeFailure(code: string): string {
+  if (/^\d{3}$/.test(code)) return `HTTP ${code}${STATUS_CODES[code] ? ` ${STATUS_CODES[code]}` : ''}`;
+  return guidance(code).title;
+}
+
+export function createCollector(sources: CollectorSources, options: CollectorOptions = collectorDefaults): Collector {
+  const { bus, store } = sources;
+  const log = sources.logger.child({ component: 'dashboard' });
+  let pending = new Map<string, StatsRow>();
+  let writing: Promise<void> = Promise.resolve();
+
+  function count(type: StatsType, integrationId: string, code: string): void {
+    const at = Date.now();
+    const hour = at - (at % HOUR_MS);
+    const key = `${hour}\n${type}\n${integrationId}\n${code}`;
+    const row = pending.get(key);
+    if (row) {
+      row.count++;
+      row.lastAt = at;
+    } else {
+      pending.set(key, { hour, type, integrationId, code, description: code && describeFailure(code), count: 1, firstAt: at, lastAt: at });
+    }
+  }
+
+  const onAttempt = (job: Job, result: AttemptResult) => {
+    if (result.kind === 'success') count('outbound', job.integrationId, '');
+    else if (result.kind === 'failure') count('outbound', job.integrationId, result.failure?.code ?? 'UNKNOWN');
+    else if (result.kind === 'skipped') count('outbound', job.integrationId, 'SLEEPING');
+    // 'stopped': the integration was deleted or disabled meanwhile; nothing was attempted.
+  };
+  const onEvent = (event: HookwireEvent) => {
+    if (isDeviceId(event.coreid)) count('device', '', '');
+  };
+  const onRefused = (refusal: Refusal) => count('device', '', refusal.code);
+  const onInbound = (inbound: Inbound) => count('inbound', '', inbound.ok ? '' : inbound.code ?? 'UNKNOWN');
+
+  const stopAttempts = sources.webhooks.onAttempt(onAttempt);
+  bus.on('event', onEvent);
+  bus.on('refused', onRefused);
+  bus.on('inbound', onInbound);
+
+  function flush(): Promise<void> {
+    writing = writing.then(async () => {
+      if (pending.size === 0) return;
+      const rows = [...pending.values()];
+      pending = new Map();
+      try {
+        await store.stats.add(rows);
+      } catch (err) {
+        log.error({ err, rows: rows.length }, 'dashboard counts could not be stored; they are lost');
+      }
+    });
+    return writing;
+  }
+
+  async function prune(): Promise<void> {
+    try {
+      const removed = await store.stats.prune(Date.now() - options.keepDays * DAY_MS);
+      if (removed) log.debug({ removed }, 'old dashboard counts pruned');
+    } catch (err) {
+      log.error({ err }, 'dashboard counts could not be pruned');
+    }
+  }
+
+  const flusher = setInterval(() => void flush(), options.flushMs).unref();
+  const pruner = setInterval(() => void prune(), HOUR_MS).unref();
+  void prune();
+
+  return {
+    flush,
+    async close() {
+      clearInterval(flusher);
+      clearInterval(pruner);
+      stopAttempts();
+      bus.off('event', onEvent);
+      bus.off('refused', onRefused);
+      bus.off('inbound', onInbound);
+      await flush();
+    },
+  };
+}
