@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  filterForPrefix, isDeviceId, isReservedName, isValidName, privateOwner, publishNameError, utf8Length,
+  filterForPrefix, isDeviceId, isReservedName, isValidName, privateOwner, publishNameError,
 } from '../firmware-sdk/src/rules.ts';
 import { makeConfig, fromEnv } from '../bridge/config.ts';
 import { HookwireError } from '../bridge/errors.ts';
@@ -48,10 +48,6 @@ test('filterForPrefix: complete levels plus #', () => {
   assert.is(filterForPrefix(`${me}/hook-response/`), `${me}/hook-response/#`);
   assert.is(filterForPrefix(`${me}/hook-response/wea`), `${me}/hook-response/#`);
   assert.is(filterForPrefix('a/b/c'), 'a/b/#');
-});
-
-test('utf8Length counts bytes as an encoder would', () => {
-  for (const s of ['', 'abc', 'é', '€', '😀', 'a😀é€', '\ud800x']) assert.is(utf8Length(s), Buffer.byteLength(s), JSON.stringify(s));
 });
 
 test('event IDs are unique and sort in publication order, within one millisecond too', () => {

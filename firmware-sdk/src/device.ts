@@ -1,15 +1,17 @@
 // The device SDK core: Particle's publish/subscribe model over any MQTT transport.
 //
 // It knows nothing about its transport, codec or clock: a Platform brings them (Node:
-// mqtt.js + cbor-x + setTimeout; Espruino: its MQTT module + a small codec). Written in
-// the Espruino subset (DESIGN.md, Device SDK) so the same file runs on a microcontroller:
-// a factory with closures instead of a class, `var`, no destructuring, default/rest
-// parameters, spread, Map/Set/Symbol, async/await, `?.` or `for (let ...)`.
-// test/sdk-espruino-subset.test.ts bundles this file to ES2015 and fails on any of them.
+// mqtt.js + cbor-x + setTimeout; Espruino: the SDK's own MQTT, UTF-8 and CBOR in
+// espruino.ts). Written in the Espruino subset (DESIGN.md, Device SDK) so the same file
+// runs on a microcontroller: a factory with closures instead of a class, `var`, no
+// destructuring, default/rest parameters, spread, Map/Set/Symbol, async/await, `?.` or
+// `for (let ...)`. Arrow functions and method shorthand keep the board's module small
+// (scripts/build-espruino.ts, 8 KB budget). test/sdk-espruino-subset.test.ts bundles this
+// file to ES2015 and fails on anything Espruino lacks.
 
 import {
-  CBOR_TAG, ERROR_LEVEL, EVENT_NAME_INVALID, EVENT_TOO_LARGE, dataLimit, filterForPrefix,
-  isTyped, isValidName, publishNameError, utf8Length,
+  ERROR_LEVEL, EVENT_NAME_INVALID, EVENT_TOO_LARGE, dataLimit, filterForPrefix,
+  isTyped, isValidName, publishNameError,
 } from './rules.ts';
 
 /** Data a handler receives: text, a decoded typed (CBOR) value, or raw bytes. */
@@ -36,32 +38,44 @@ export interface ConnectCredentials {
   clientId: string;
   username: string;
   password: string;
-  keepalive: number;
+  /** Seconds between keep-alive pings. */
+  keepaliveSec: number;
 }
 
 export interface TransportHandlers {
   onConnect: () => void;
-  /** The connection closed or could not be made; `refused` when the broker said no (CONNACK). */
-  onClose: (err: Error | null, refused: boolean) => void;
+  /**
+   * The connection closed or could not be made. `refused` when the broker said no for good
+   * (CONNACK 2, 4 or 5); `err` is then a CONNECT_REFUSED error.
+   */
+  onClose: (err: SdkError | null, refused: boolean) => void;
   onMessage: (topic: string, payload: Uint8Array) => void;
 }
 
-/** An MQTT connection. One `connect` per attempt: the core owns reconnection. */
+/**
+ * An MQTT connection. One `connect` per attempt: the core owns reconnection. The errors it
+ * hands over carry a stable code (PUBLISH_FAILED, SUBSCRIBE_FORBIDDEN, ...), passed on to the
+ * application as they are.
+ */
 export interface Transport {
   connect: (creds: ConnectCredentials, handlers: TransportHandlers) => void;
   /** `done` fires when written (QoS 0) or acknowledged (QoS 1, with the PUBACK's messageId). */
   publish: (topic: string, payload: string | Uint8Array, qos: number,
-    done: (err: Error | null, messageId?: number) => void) => void;
-  subscribe: (filter: string, qos: number, done: (err: Error | null) => void) => void;
-  unsubscribe: (filter: string, done: (err: Error | null) => void) => void;
+    done: (err: SdkError | null, messageId?: number) => void) => void;
+  subscribe: (filter: string, qos: number, done: (err: SdkError | null) => void) => void;
+  unsubscribe: (filter: string, done: (err: SdkError | null) => void) => void;
   end: (done: () => void) => void;
 }
 
 export interface Codec {
+  /** Typed data: the CBOR self-describe tag, then `value` as CBOR. */
   encode: (value: unknown) => Uint8Array;
+  /** The value CBOR bytes (after the tag) hold. */
   decode: (bytes: Uint8Array) => unknown;
   /** UTF-8 bytes to text; null when the bytes are not valid UTF-8. */
   decodeText: (bytes: Uint8Array) => string | null;
+  /** Bytes `text` takes in UTF-8. */
+  textBytes: (text: string) => number;
 }
 
 export interface Timers {
@@ -118,68 +132,55 @@ interface Pending {
 
 interface Subscription {
   prefix: string;
-  filter: string;
   handler: EventHandler;
 }
 
-/** Make an error with a stable `code` that works on Espruino too. */
-export function sdkError(code: string, message: string): SdkError {
-  var err = new Error(message) as SdkError;
+/**
+ * An error with a stable `code` that works on Espruino too. Its message is the code, then
+ * the detail when there is one: `EVENT_TOO_LARGE: 1100 bytes; the limit is 1024`.
+ */
+export function sdkError(code: string, detail?: string): SdkError {
+  var err = new Error(detail ? code + ': ' + detail : code) as SdkError;
   err.code = code;
   return err;
 }
 
-/** Run `start(cb)` with a callback, or return a Promise when none is given and Promise exists. */
-function settle<T>(done: ((err: SdkError | null) => void) | undefined,
-  start: (cb: (err: SdkError | null) => void) => void): Promise<T> | undefined {
-  if (done) {
-    start(done);
-    return undefined;
-  }
-  return new Promise<T>(function (resolve, reject) {
-    start(function (err) {
-      if (err) reject(err);
-      else resolve(undefined as T);
-    });
-  });
+/** Run `start(cb)` with a callback, or return a Promise when none is given. */
+function settle(done: Callback | undefined, start: (cb: Callback) => void): Promise<void> | undefined {
+  if (done) return void start(done);
+  return new Promise<void>((resolve, reject) => start((err) => err ? reject(err) : resolve()));
 }
 
-/** Encode event data: text as is, bytes as is, objects as tagged CBOR, other scalars as text. */
+/** Encode event data: text as is, bytes as is, objects as typed (tagged CBOR), other scalars as text. */
 export function encodeData(data: unknown, codec: Codec): string | Uint8Array {
   if (data === undefined || data === null) return '';
-  if (typeof data === 'string') return data;
-  if (data instanceof Uint8Array) return data;
-  if (typeof data === 'object') {
-    var body = codec.encode(data);
-    var out = new Uint8Array(body.length + 3);
-    out.set(CBOR_TAG, 0);
-    out.set(body, 3);
-    return out;
-  }
-  return String(data);
+  if (typeof data === 'string' || data instanceof Uint8Array) return data;
+  return typeof data === 'object' ? codec.encode(data) : String(data);
 }
 
-/** Decode received data: tagged CBOR to a value, UTF-8 to text, anything else stays bytes. */
+/**
+ * Decode received data: tagged CBOR to a value, UTF-8 to text, anything else (malformed CBOR
+ * included) stays bytes.
+ */
 export function decodeData(payload: Uint8Array, codec: Codec): EventData {
-  if (isTyped(payload)) return codec.decode(payload.subarray(3));
+  if (isTyped(payload)) {
+    try {
+      return codec.decode(payload.subarray(3));
+    } catch (e) {
+      return payload;
+    }
+  }
   var text = codec.decodeText(payload);
   return text === null ? payload : text;
 }
 
 /** Check a name and encoded data as the bridge will; returns the error or null. */
-export function checkPublish(name: string, payload: string | Uint8Array, deviceId: string): SdkError | null {
+export function checkPublish(name: string, payload: string | Uint8Array, deviceId: string, codec: Codec): SdkError | null {
   var code = publishNameError(name, deviceId);
-  if (code) {
-    return sdkError(code, code === EVENT_NAME_INVALID
-      ? 'event name must be 1-64 characters of A-Z a-z 0-9 _ - /: "' + name + '"'
-      : 'event name "' + name + '" is not yours to publish (' + code + ')');
-  }
-  var bytes = typeof payload === 'string' ? utf8Length(payload) : payload.length;
+  if (code) return sdkError(code, name);
+  var bytes = typeof payload === 'string' ? codec.textBytes(payload) : payload.length;
   var limit = dataLimit(typeof payload !== 'string');
-  if (bytes > limit) {
-    return sdkError(EVENT_TOO_LARGE, 'event data is ' + bytes + ' bytes; the limit is ' + limit);
-  }
-  return null;
+  return bytes > limit ? sdkError(EVENT_TOO_LARGE, bytes + ' bytes, over ' + limit) : null;
 }
 
 export function createDevice(options: DeviceOptions, platform: Platform): Device {
@@ -187,7 +188,6 @@ export function createDevice(options: DeviceOptions, platform: Platform): Device
   var transport = platform.transport;
   var codec = platform.codec;
   var timers = platform.timers;
-  var keepalive = options.keepalive || 30;
   var minDelay = options.reconnectMinMs || 1000;
   var maxDelay = options.reconnectMaxMs || 30000;
   var queueLimit = options.queueLimit === undefined ? 32 : options.queueLimit;
@@ -199,41 +199,29 @@ export function createDevice(options: DeviceOptions, platform: Platform): Device
   var retryTimer: unknown = null;
   var queue: Pending[] = [];
   var subs: Subscription[] = [];
+  var filters: { [filter: string]: number } = {}; // MQTT filter -> subscriptions it serves
   var listeners: { [event: string]: ((arg?: unknown) => void)[] } = {};
-  var firstConnect: Callback[] = [];
+  var waiting: Callback[] = []; // connect() calls waiting for the first connection
   // Refusals seen for QoS 1 publishes whose PUBACK has not arrived yet, by messageId: the
   // bridge writes the refusal before the PUBACK, so the PUBACK settles the publish as refused.
-  var refusedIds: { [messageId: string]: SdkError } = {};
+  var refusedIds: { [messageId: number]: SdkError } = {};
 
   function emit(event: string, arg?: unknown) {
-    var list = listeners[event];
-    if (!list) return;
+    var list = listeners[event] || [];
     for (var i = 0; i < list.length; i++) list[i]!(arg);
   }
 
-  function distinctFilters(): string[] {
-    var seen: { [f: string]: boolean } = {};
-    var out: string[] = [];
-    for (var i = 0; i < subs.length; i++) {
-      var f = subs[i]!.filter;
-      if (!seen[f]) {
-        seen[f] = true;
-        out.push(f);
-      }
-    }
-    return out;
+  function settleWaiting(err: SdkError | null) {
+    var list = waiting;
+    waiting = [];
+    for (var i = 0; i < list.length; i++) list[i]!(err);
   }
 
   function send(p: Pending) {
-    transport.publish(p.topic, p.payload, p.qos, function (err, messageId) {
-      if (err) return p.done(sdkError('PUBLISH_FAILED', err.message));
-      var key = String(messageId);
-      var refusal = messageId === undefined ? undefined : refusedIds[key];
-      if (refusal) {
-        delete refusedIds[key];
-        return p.done(refusal);
-      }
-      p.done(null);
+    transport.publish(p.topic, p.payload, p.qos, (err, messageId) => {
+      var refusal = refusedIds[messageId!];
+      delete refusedIds[messageId!];
+      p.done(err || refusal || null);
     });
   }
 
@@ -241,73 +229,57 @@ export function createDevice(options: DeviceOptions, platform: Platform): Device
     isConnected = true;
     attempt = 0;
     // Sessions are clean: subscriptions are made again on every connection.
-    var filters = distinctFilters();
-    for (var i = 0; i < filters.length; i++) {
-      transport.subscribe(filters[i]!, 0, function (err) {
-        if (err) emit('error', sdkError('SUBSCRIBE_FAILED', err.message));
-      });
-    }
-    var waiting = queue;
+    for (var f in filters) transport.subscribe(f, 0, (err) => err && emit('error', err));
+    var list = queue;
     queue = [];
-    for (var j = 0; j < waiting.length; j++) send(waiting[j]!);
-    var firsts = firstConnect;
-    firstConnect = [];
-    for (var k = 0; k < firsts.length; k++) firsts[k]!(null);
+    for (var i = 0; i < list.length; i++) send(list[i]!);
+    settleWaiting(null);
     emit('connect');
   }
 
-  function onClose(err: Error | null, refused: boolean) {
+  function onClose(err: SdkError | null, refused: boolean) {
     var was = isConnected;
     isConnected = false;
     if (was) emit('disconnect', err);
     if (refused) {
       // Wrong ID or token: retrying cannot help. Say so and stop.
       wanted = false;
-      var e = sdkError('CONNECT_REFUSED', err ? err.message : 'connection refused by the bridge');
-      var firsts = firstConnect;
-      firstConnect = [];
-      for (var i = 0; i < firsts.length; i++) firsts[i]!(e);
-      emit('error', e);
-      return;
-    }
-    if (wanted) scheduleReconnect();
+      settleWaiting(err);
+      emit('error', err);
+    } else if (wanted) scheduleReconnect();
   }
 
   function onMessage(topic: string, payload: Uint8Array) {
     if (topic === errorTopic) return onRefusal(payload);
-    var data: EventData = null;
+    var data: EventData;
     var decoded = false;
     for (var i = 0; i < subs.length; i++) {
       var s = subs[i]!;
       if (topic.substring(0, s.prefix.length) !== s.prefix) continue;
-      if (!decoded) {
-        data = decodeData(payload, codec);
-        decoded = true;
-      }
+      if (!decoded) data = decodeData(payload, codec);
+      decoded = true;
       s.handler(topic, data);
     }
   }
 
   function onRefusal(payload: Uint8Array) {
-    var text = codec.decodeText(payload);
     var r: Refusal;
     try {
-      r = JSON.parse(text || '{}');
+      r = JSON.parse(codec.decodeText(payload) || '{}');
     } catch (e) {
       return;
     }
-    var err = sdkError(r.code || 'REFUSED', r.message || 'refused by the bridge');
+    var err = sdkError(r.code, r.message);
     if (r.event) err.event = r.event;
-    if (r.messageId !== undefined) refusedIds[String(r.messageId)] = err;
+    if (r.messageId !== undefined) refusedIds[r.messageId] = err;
     emit('refused', err);
   }
 
   function scheduleReconnect() {
     if (retryTimer !== null) return;
-    var delay = Math.min(maxDelay, minDelay * Math.pow(2, attempt));
-    attempt++;
+    var delay = Math.min(maxDelay, minDelay * Math.pow(2, attempt++));
     delay = delay / 2 + timers.random() * delay / 2; // jitter: a fleet does not reconnect in step
-    retryTimer = timers.setTimeout(function () {
+    retryTimer = timers.setTimeout(() => {
       retryTimer = null;
       if (wanted) open();
     }, delay);
@@ -315,15 +287,15 @@ export function createDevice(options: DeviceOptions, platform: Platform): Device
 
   function open() {
     transport.connect(
-      { clientId: id, username: id, password: options.token, keepalive: keepalive },
+      { clientId: id, username: id, password: options.token, keepaliveSec: options.keepalive || 30 },
       { onConnect: onConnect, onClose: onClose, onMessage: onMessage });
   }
 
   var device: Device = {
-    connect: function (done) {
-      return settle<void>(done, function (cb) {
+    connect(done) {
+      return settle(done, (cb) => {
         if (isConnected) return cb(null);
-        firstConnect.push(cb);
+        waiting.push(cb);
         if (!wanted) {
           wanted = true;
           open();
@@ -331,84 +303,67 @@ export function createDevice(options: DeviceOptions, platform: Platform): Device
       });
     },
 
-    disconnect: function (done) {
+    disconnect(done) {
       wanted = false;
-      if (retryTimer !== null) {
-        timers.clearTimeout(retryTimer);
-        retryTimer = null;
-      }
-      var pending = queue;
+      if (retryTimer !== null) timers.clearTimeout(retryTimer);
+      retryTimer = null;
+      var list = queue;
       queue = [];
-      for (var i = 0; i < pending.length; i++) {
-        pending[i]!.done(sdkError('DISCONNECTED', 'disconnected before the event was sent'));
-      }
-      return settle<void>(done, function (finish) {
-        transport.end(function () {
-          isConnected = false;
-          finish(null);
-        });
-      });
+      for (var i = 0; i < list.length; i++) list[i]!.done(sdkError('DISCONNECTED'));
+      return settle(done, (finish) => transport.end(() => {
+        isConnected = false;
+        finish(null);
+      }));
     },
 
-    publish: function (name, data, opts, done) {
+    publish(name, data, opts, done) {
       var payload = encodeData(data, codec);
-      var invalid = checkPublish(name, payload, id);
+      var invalid = checkPublish(name, payload, id, codec);
       if (invalid) throw invalid; // a local mistake: nothing is sent
-      var qos = opts && opts.qos ? 1 : 0;
-      return settle<void>(done, function (cb) {
-        var p: Pending = { topic: name, payload: payload, qos: qos, done: cb };
-        if (isConnected) return send(p);
-        if (queue.length >= queueLimit) {
-          return cb(sdkError('QUEUE_FULL', 'offline queue is full (' + queueLimit + ' events)'));
-        }
-        queue.push(p);
+      return settle(done, (cb) => {
+        var p: Pending = { topic: name, payload: payload, qos: opts && opts.qos ? 1 : 0, done: cb };
+        if (isConnected) send(p);
+        else if (queue.length < queueLimit) queue.push(p);
+        else cb(sdkError('QUEUE_FULL'));
       });
     },
 
-    subscribe: function (prefix, handler, done) {
-      if (prefix.length > 0 && !isValidName(prefix)) {
-        throw sdkError(EVENT_NAME_INVALID, 'subscribe prefix may hold only A-Z a-z 0-9 _ - /: "' + prefix + '"');
-      }
+    subscribe(prefix, handler, done) {
+      if (prefix && !isValidName(prefix)) throw sdkError(EVENT_NAME_INVALID, prefix);
       var filter = filterForPrefix(prefix);
-      var known = distinctFilters().indexOf(filter) >= 0;
-      subs.push({ prefix: prefix, filter: filter, handler: handler });
-      return settle<void>(done, function (cb) {
+      var known = filters[filter];
+      filters[filter] = (known || 0) + 1;
+      subs.push({ prefix: prefix, handler: handler });
+      return settle(done, (cb) => {
         if (known || !isConnected) return cb(null); // made on (re)connect
-        transport.subscribe(filter, 0, function (err) {
-          cb(err ? sdkError('SUBSCRIBE_FAILED', err.message) : null);
-        });
+        transport.subscribe(filter, 0, cb);
       });
     },
 
-    unsubscribe: function (prefix, handler) {
+    unsubscribe(prefix, handler) {
       var kept: Subscription[] = [];
       var filter = filterForPrefix(prefix);
       for (var i = 0; i < subs.length; i++) {
         var s = subs[i]!;
-        if (!(s.prefix === prefix && (!handler || s.handler === handler))) kept.push(s);
+        if (s.prefix === prefix && (!handler || s.handler === handler)) filters[filter]!--;
+        else kept.push(s);
       }
       subs = kept;
-      if (isConnected && distinctFilters().indexOf(filter) < 0) {
-        transport.unsubscribe(filter, function () {});
+      if (filters[filter] === 0) {
+        delete filters[filter];
+        if (isConnected) transport.unsubscribe(filter, () => {});
       }
     },
 
-    deviceID: function () {
-      return id;
+    deviceID: () => id,
+
+    connected: () => isConnected,
+
+    on(event, listener) {
+      (listeners[event] = listeners[event] || []).push(listener);
     },
 
-    connected: function () {
-      return isConnected;
-    },
-
-    on: function (event, listener) {
-      if (!listeners[event]) listeners[event] = [];
-      listeners[event]!.push(listener);
-    },
-
-    queued: function () {
-      return queue.length;
-    },
+    queued: () => queue.length,
   };
   return device;
 }

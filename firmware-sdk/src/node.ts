@@ -6,17 +6,21 @@ import { Encoder, decode } from 'cbor-x';
 import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
 import {
-  createDevice, type Codec, type Device, type DeviceOptions, type Platform, type Transport,
+  createDevice, sdkError, type Codec, type Device, type DeviceOptions, type Platform, type Transport,
 } from './device.ts';
+import { CBOR_TAG } from './rules.ts';
+
+const TYPED_TAG = Buffer.from(CBOR_TAG);
 
 // Plain CBOR maps (no cbor-x record extension) so any CBOR decoder can read what we send.
 const encoder = new Encoder({ useRecords: false, mapsAsObjects: true });
 
 export const nodeCodec: Codec = {
-  encode: (value) => encoder.encode(value),
+  encode: (value) => Buffer.concat([TYPED_TAG, encoder.encode(value)]),
   decode: (bytes) => decode(bytes),
   decodeText: (bytes) =>
     isUtf8(bytes) ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8') : null,
+  textBytes: (text) => Buffer.byteLength(text),
 };
 
 /** CONNACK return codes that mean "these credentials will never work" [MQTT-3.2.2.3]. */
@@ -40,7 +44,7 @@ export function mqttTransport(url: string): Transport {
         clientId: creds.clientId,
         username: creds.username,
         password: creds.password,
-        keepalive: creds.keepalive,
+        keepalive: creds.keepaliveSec,
         protocolVersion: 4,
         clean: true,
         reconnectPeriod: 0,
@@ -51,25 +55,30 @@ export function mqttTransport(url: string): Transport {
         lastError = err;
         if (typeof err.code === 'number' && REFUSED_CODES.has(err.code)) refused = true;
       });
-      client.on('close', () => handlers.onClose(lastError, refused));
+      client.on('close', () => {
+        const detail = lastError?.message;
+        if (refused) return handlers.onClose(sdkError('CONNECT_REFUSED', detail), true);
+        handlers.onClose(lastError ? sdkError('CONNECTION_LOST', detail) : null, false);
+      });
       client.on('message', (topic, payload) => handlers.onMessage(topic, payload));
     },
     publish(topic, payload, qos, done) {
-      if (!client) return done(new Error('not connected'));
+      if (!client) return done(sdkError('DISCONNECTED'));
       client.publish(topic, typeof payload === 'string' ? payload : Buffer.from(payload),
-        { qos: qos as 0 | 1 }, (err, packet) => done(err ?? null, packet?.messageId));
+        { qos: qos as 0 | 1 }, (err, packet) => done(err ? sdkError('PUBLISH_FAILED', err.message) : null, packet?.messageId));
     },
     subscribe(filter, qos, done) {
-      if (!client) return done(new Error('not connected'));
+      if (!client) return done(sdkError('DISCONNECTED'));
       client.subscribe(filter, { qos: qos as 0 | 1 }, (err, granted) => {
-        if (err) return done(err);
-        if (granted?.some((g) => g.qos === 128)) return done(new Error(`subscription to ${filter} refused`));
+        if (err) return done(sdkError('SUBSCRIBE_FAILED', err.message));
+        // SUBACK 0x80: the bridge refused the filter; its notice on <deviceID>/hookwire/error says why.
+        if (granted?.some((g) => g.qos === 128)) return done(sdkError('SUBSCRIBE_FORBIDDEN', `the bridge refused the subscription to ${filter}`));
         done(null);
       });
     },
     unsubscribe(filter, done) {
       if (!client) return done(null);
-      client.unsubscribe(filter, (err?: Error) => done(err ?? null));
+      client.unsubscribe(filter, (err?: Error) => done(err ? sdkError('UNSUBSCRIBE_FAILED', err.message) : null));
     },
     end(done) {
       if (!client) return done();

@@ -22,14 +22,14 @@ export var EVENT_NAME_RESERVED = 'EVENT_NAME_RESERVED';
 export var EVENT_PRIVATE_SPACE = 'EVENT_PRIVATE_SPACE';
 export var EVENT_TOO_LARGE = 'EVENT_TOO_LARGE';
 
+// Regular expressions in the forms Espruino runs: no `{n}` counts, no `(?:`, no lookaround.
+var HEX = /^[\da-f]+$/;
+var NAME = /^[\w\-\/]+$/;
+var RESERVED = /^(hook-(sent|response|error)|spark|particle|hookwire)/i;
+
 /** A device ID: 24 lowercase hexadecimal characters. */
 export function isDeviceId(s: string): boolean {
-  if (s.length !== 24) return false;
-  for (var i = 0; i < 24; i++) {
-    var c = s.charCodeAt(i);
-    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
-  }
-  return true;
+  return s.length === 24 && HEX.test(s);
 }
 
 /**
@@ -37,26 +37,13 @@ export function isDeviceId(s: string): boolean {
  * or '' when the name is fleet-wide.
  */
 export function privateOwner(name: string): string {
-  if (name.length < 24 || (name.length > 24 && name.charCodeAt(24) !== 47)) return '';
   var first = name.substring(0, 24);
-  return isDeviceId(first) ? first : '';
+  return (name.length === 24 || name.charAt(24) === '/') && isDeviceId(first) ? first : '';
 }
 
 /** 1–64 characters of `A-Z a-z 0-9 _ - /`; anything else (`+`, `#`, `$`, spaces) is invalid. */
 export function isValidName(name: string): boolean {
-  var n = name.length;
-  if (n < 1 || n > MAX_NAME_LENGTH) return false;
-  for (var i = 0; i < n; i++) {
-    var c = name.charCodeAt(i);
-    var ok = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) ||
-      c === 95 || c === 45 || c === 47;
-    if (!ok) return false;
-  }
-  return true;
-}
-
-function startsWithFold(s: string, prefix: string): boolean {
-  return s.length >= prefix.length && s.substring(0, prefix.length).toLowerCase() === prefix;
+  return name.length <= MAX_NAME_LENGTH && NAME.test(name);
 }
 
 /**
@@ -65,10 +52,7 @@ function startsWithFold(s: string, prefix: string): boolean {
  * as the level after a device ID.
  */
 export function isReservedName(name: string): boolean {
-  var rest = privateOwner(name) ? name.substring(25) : name;
-  return startsWithFold(rest, 'hook-sent') || startsWithFold(rest, 'hook-response') ||
-    startsWithFold(rest, 'hook-error') || startsWithFold(rest, 'spark') ||
-    startsWithFold(rest, 'particle') || startsWithFold(rest, 'hookwire');
+  return RESERVED.test(privateOwner(name) ? name.substring(25) : name);
 }
 
 /**
@@ -84,28 +68,12 @@ export function publishNameError(name: string, deviceId: string): string {
 
 /** True when `bytes` begins with the CBOR self-describe tag, i.e. carries typed data. */
 export function isTyped(bytes: Uint8Array): boolean {
-  return bytes.length >= 3 && bytes[0] === 0xd9 && bytes[1] === 0xd9 && bytes[2] === 0xf7;
+  return bytes[0] === 0xd9 && bytes[1] === 0xd9 && bytes[2] === 0xf7; // past the end: undefined
 }
 
 /** Most data bytes an event may carry: typed and binary events get the larger limit. */
 export function dataLimit(typedOrBinary: boolean): number {
   return typedOrBinary ? MAX_TYPED_DATA_BYTES : MAX_TEXT_DATA_BYTES;
-}
-
-/** Bytes `s` takes in UTF-8, counted without an encoder (Espruino has none). */
-export function utf8Length(s: string): number {
-  var n = 0;
-  var len = s.length;
-  for (var i = 0; i < len; i++) {
-    var c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < len) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
 }
 
 /**
