@@ -1,6 +1,6 @@
 // A TCP proxy between an MQTT client and the broker that a test can steer: hold PUBACKs
 // on their way to the client, count the client's PUBLISH packets, cut every connection,
-// and refuse new ones for a while.
+// refuse new ones for a while, or go silent towards the client.
 
 import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 import mqttPacket, { type Packet } from 'mqtt-packet';
@@ -15,6 +15,8 @@ export interface MqttProxy {
   cut(): void;
   /** While true, new connections are closed at once. */
   refuse(refuse: boolean): void;
+  /** While true, nothing the broker sends reaches the client (a link that died silently). */
+  mute(mute: boolean): void;
   close(): Promise<void>;
 }
 
@@ -23,6 +25,7 @@ export async function mqttProxy(brokerPort: number): Promise<MqttProxy> {
   const pairs = new Set<[Socket, Socket]>();
   let holding = false;
   let refusing = false;
+  let muted = false;
   const held: { socket: Socket; bytes: Buffer }[] = [];
 
   const server = createServer((client) => {
@@ -48,6 +51,7 @@ export async function mqttProxy(brokerPort: number): Promise<MqttProxy> {
     const fromBroker = mqttPacket.parser({ protocolVersion: 4 });
     fromBroker.on('packet', (p: Packet) => {
       const bytes = mqttPacket.generate(p);
+      if (muted) return;
       if (p.cmd === 'puback' && holding) held.push({ socket: client, bytes });
       else client.write(bytes);
     });
@@ -73,6 +77,9 @@ export async function mqttProxy(brokerPort: number): Promise<MqttProxy> {
     cut,
     refuse(r) {
       refusing = r;
+    },
+    mute(m) {
+      muted = m;
     },
     async close() {
       cut();
