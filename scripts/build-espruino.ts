@@ -59,6 +59,10 @@ export async function buildEspruino(write = true): Promise<EspruinoBuild> {
   if (violations.length) {
     throw new Error(`dist/espruino/hookwire.js uses what Espruino lacks:\n${violations.map((v) => `  ${v.rule} at ${v.line}:${v.column}: ${v.text}`).join('\n')}`);
   }
+  // A module may reach a board typed through its console (Modules.addCached by an uploader):
+  // printable ASCII only, no control character for the line editor to act on.
+  const unprintable = /[^\x20-\x7e\n]/.exec(code);
+  if (unprintable) throw new Error(`dist/espruino/hookwire.js holds character ${unprintable[0].charCodeAt(0)} at ${unprintable.index}: write it as an escape`);
   const bytes = Buffer.byteLength(code);
   if (bytes > ESPRUINO_BUDGET_BYTES) throw new Error(`dist/espruino/hookwire.js is ${bytes} bytes: over its ${ESPRUINO_BUDGET_BYTES}-byte budget`);
   if (write) {

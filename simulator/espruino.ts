@@ -18,6 +18,7 @@
 //   a Unicode text string as UTF-8, and an array or typed array as its decimal text
 //   (`1,2,255`), as Espruino does. `require("Storage")` keeps files in memory; a module is
 //   loaded from Storage or `Modules.addCached`, as on a board.
+// - `load(file)` runs a Storage file, as after `hookwire flash` (the restart is not emulated).
 // - Timer and socket callbacks that throw are reported as "Uncaught ..." and the sandbox goes
 //   on, as Espruino does.
 // Not emulated: memory (JsVars; `process.memory()` answers NaN), the interpreter's speed, and
@@ -300,6 +301,13 @@ export function espruinoSandbox(options: SandboxOptions = {}): EspruinoSandbox {
     getTime: () => Date.now() / 1000,
     process: { memory: () => ({ free: NaN, usage: NaN, total: NaN }), env: { VERSION: '2v29-sandbox', BOARD: 'SANDBOX' }, version: '2v29-sandbox' },
     quit: () => sandbox.close(),
+    // load(): Espruino restarts and runs .bootcde, or the named Storage file. The restart (RAM
+    // cleared) is not emulated: the file runs in this context once the caller returns.
+    load: (name?: string) => setTimer(() => {
+      const file = storage.get(name ?? '.bootcde');
+      if (!file) throw new Error(`no such Storage file: ${name ?? '.bootcde'}`);
+      sandbox.run(file.toString('utf8'), name ?? '.bootcde');
+    }, 0, false, []),
     ...Object.fromEntries(Object.entries(options.globals ?? {}).filter(([k]) => k !== 'E')),
   });
 

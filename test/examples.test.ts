@@ -74,6 +74,25 @@ test('product-hook: two devices of the product fire one hook; each gets its own 
   line(lines, /^result +OK: greenhouse-a got A's settings and greenhouse-b got B's; neither heard the other's response$/);
 });
 
+for (const [name, board, reading] of [['esp32', 'esp32', 'temperature'], ['esp8266', 'esp8266', 'light'], ['pico-at', 'pico-at', 'temperature']] as const) {
+  test(`espruino-${name}: the app as flashed, on the Espruino sandbox: forecast parts joined and printed, readings acknowledged`, async () => {
+    const lines = expectSuccess(await runScript(`examples/espruino-${name}/run.ts`));
+    const [, id] = line(lines, new RegExp(`^device +espruino-${name} registered: ${ID}$`));
+    line(lines, /^\[OpenWeather\] +GET \/data\/2\.5\/forecast\?q=London&units=metric&cnt=16&appid=YOUR_KEY → 200 /);
+    line(lines, new RegExp(`^\\[${board}\\] +connected to the bridge`));
+    line(lines, new RegExp(`^\\[${board}\\] +Forecast for London`));
+    line(lines, new RegExp(`^\\[${board}\\] +2026-11-28 00:00:00 14\\.8C light rain$`));
+    line(lines, new RegExp(`^\\[${board}\\] +2026-11-29 21:00:00 17\\.6C scattered clouds$`));
+    assert.ok(lines.filter((l) => new RegExp(`^\\[${board}\\] .*acknowledged$`).test(l)).length >= 2, 'readings acknowledged');
+    line(lines, new RegExp(`^result +OK: the forecast came back in parts and printed whole \\(16 lines\\); \\d+ ${reading} readings acknowledged at QoS 1`));
+    assert.ok(id);
+    if (name === 'esp32') {
+      line(lines, /^\[esp32\] +Wifi lost; joining again$/);
+      line(lines, /^result .*the app joined the Wifi again and the SDK reconnected$/);
+    }
+  });
+}
+
 test('replaceOrigin swaps scheme, host and port only, leaving template tags as they are', () => {
   assert.is(replaceOrigin('https://api.thingspeak.com/update', 'http://127.0.0.1:4000'), 'http://127.0.0.1:4000/update');
   assert.is(replaceOrigin('https://fleet.example.com:8443/p/{{{PRODUCT_ID}}}?d={{{PARTICLE_DEVICE_ID}}}', 'http://127.0.0.1:4000/'),

@@ -15,10 +15,11 @@ import doctor from './commands/doctor.ts';
 import dashboard from './commands/dashboard.ts';
 import bin from './commands/bin.ts';
 import tokens from './commands/tokens.ts';
+import flash from './commands/flash.ts';
 import { HookwireError } from '../errors.ts';
 import { version } from '../version.ts';
 
-const commands: Command[] = [start, devices, integrations, subscribe, publish, logs, history, testCommand, replay, doctor, dashboard, bin, tokens];
+const commands: Command[] = [start, devices, integrations, subscribe, publish, logs, history, testCommand, replay, doctor, dashboard, bin, tokens, flash];
 
 function help(ctx: CliContext): void {
   ctx.out(`hookwire ${version}: a self-hosted device cloud for webhooks\n`);

@@ -1,9 +1,10 @@
 // A stand-in for OpenWeatherMap's current weather API,
-// https://api.openweathermap.org/data/2.5/weather, the URL in template.json. It answers as
-// the real one does: `q` is a city name (optionally `,country`), `appid` the API key, `units`
-// `standard` (kelvin, the default), `metric` (°C) or `imperial` (°F); the body is the same
-// JSON shape, and errors are JSON too: 401 for a wrong key, 404 "city not found".
-// It knows a few cities, with fixed readings so every run shows the same weather.
+// https://api.openweathermap.org/data/2.5/weather, the URL in template.json, and its 3-hourly
+// forecast, /data/2.5/forecast (the Espruino examples' template). It answers as the real one
+// does: `q` is a city name (optionally `,country`), `appid` the API key, `units` `standard`
+// (kelvin, the default), `metric` (°C) or `imperial` (°F), `cnt` how many forecast steps; the
+// body is the same JSON shape, and errors are JSON too: 401 for a wrong key, 404 "city not
+// found". It knows a few cities, with fixed readings so every run shows the same weather.
 
 import { serve, type Exchange, type StandIn, type StandInRequest, type StandInResponse } from '../lib/stand-in.ts';
 
@@ -75,6 +76,37 @@ function current(city: City, units: string) {
   };
 }
 
+/** Descriptions a forecast cycles through, step by step. */
+const FORECAST_SKY = [
+  { id: 500, main: 'Rain', description: 'light rain', icon: '10d' },
+  { id: 803, main: 'Clouds', description: 'broken clouds', icon: '04d' },
+  { id: 800, main: 'Clear', description: 'clear sky', icon: '01n' },
+  { id: 802, main: 'Clouds', description: 'scattered clouds', icon: '03n' },
+];
+
+/** The body of OpenWeatherMap's 3-hourly forecast: `count` steps from 00:00 UTC on 2026-11-28. */
+function forecast(city: City, units: string, count: number) {
+  const start = Date.UTC(2026, 10, 28) / 1000;
+  const list = Array.from({ length: count }, (_, i) => {
+    const dt = start + i * 3 * 3600;
+    const celsius = city.temp + Math.round(Math.sin(i / 2) * 30) / 10; // a gentle, fixed swing
+    return {
+      dt,
+      main: { temp: temperature(celsius, units), feels_like: temperature(celsius - 0.6, units), pressure: city.pressure, humidity: city.humidity },
+      weather: [FORECAST_SKY[i % FORECAST_SKY.length]!],
+      clouds: { all: city.clouds },
+      wind: city.wind,
+      visibility: 10000,
+      pop: i % 4 === 0 ? 0.6 : 0,
+      dt_txt: new Date(dt * 1000).toISOString().replace('T', ' ').slice(0, 19),
+    };
+  });
+  return {
+    cod: '200', message: 0, cnt: count, list,
+    city: { id: city.id, name: city.name, coord: city.coord, country: city.country, timezone: city.timezone },
+  };
+}
+
 export interface WeatherStandIn extends StandIn {
   /** The API key it accepts. */
   apiKey: string;
@@ -93,7 +125,7 @@ export async function startWeather(options: WeatherOptions = {}): Promise<Weathe
   const apiKey = options.apiKey ?? 'YOUR_KEY';
 
   function weather(req: StandInRequest): StandInResponse {
-    if (req.path !== '/data/2.5/weather') return json(404, { cod: '404', message: 'Internal error' });
+    if (req.path !== '/data/2.5/weather' && req.path !== '/data/2.5/forecast') return json(404, { cod: '404', message: 'Internal error' });
     if (req.query.get('appid') !== apiKey) {
       return json(401, { cod: 401, message: 'Invalid API key. Please see https://openweathermap.org/faq#error401 for more info.' });
     }
@@ -103,7 +135,9 @@ export async function startWeather(options: WeatherOptions = {}): Promise<Weathe
     const name = q.split(',')[0]!.trim().toLowerCase();
     const city = CITIES.find((c) => c.name.toLowerCase() === name);
     if (!city) return json(404, { cod: '404', message: 'city not found' });
-    return json(200, current(city, req.query.get('units') ?? 'standard'));
+    const units = req.query.get('units') ?? 'standard';
+    if (req.path === '/data/2.5/forecast') return json(200, forecast(city, units, Math.min(40, Number(req.query.get('cnt')) || 40)));
+    return json(200, current(city, units));
   }
 
   const server = await serve(weather, options.onExchange);

@@ -61,15 +61,8 @@ export function cborEncode(value: unknown, strings: Strings): string {
   return chr(0xf6);
 }
 
-/** An IEEE 754 half-precision float [RFC 8949 Appendix D]. */
-var MALFORMED = 'malformed CBOR';
-
-function half(h: number): number {
-  var exp = (h >> 10) & 31;
-  var frac = h & 1023;
-  var v = exp === 31 ? (frac ? NaN : Infinity) : (exp ? frac + 1024 : frac * 2) * Math.pow(2, exp - 25);
-  return h & 0x8000 ? -v : v;
-}
+/** What decoding throws for data that is not CBOR a device can take. */
+const MALFORMED = 'malformed CBOR';
 
 /**
  * The value CBOR `bytes` hold. Maps become objects (keys as text), byte strings Uint8Arrays;
@@ -91,7 +84,13 @@ export function cborDecode(bytes: Uint8Array, strings: Strings): unknown {
     if (info > 27) throw new Error(MALFORMED); // indefinite lengths are not supported
     var n = info < 24 ? info : uint(1 << (info - 24));
     if (major === 7) {
-      if (info === 25) return half(n);
+      if (info === 25) {
+        // A half-precision float [RFC 8949 Appendix D].
+        var exp = (n >> 10) & 31;
+        var frac = n & 1023;
+        var v = exp === 31 ? (frac ? NaN : Infinity) : (exp ? frac + 1024 : frac * 2) * Math.pow(2, exp - 25);
+        return n & 0x8000 ? -v : v;
+      }
       // A float's 4 or 8 bytes were read into `n` as an integer; read them again as a float.
       var size = 1 << (info - 24);
       if (info > 25) return (new DataView(bytes.buffer, bytes.byteOffset + at - size) as unknown as { [get: string]: (at: number) => number })['getFloat' + size * 8]!(0);

@@ -246,11 +246,30 @@ export function createDevice(options: DeviceOptions, platform: Platform): Device
       wanted = false;
       settleWaiting(err);
       emit('error', err);
-    } else if (wanted) scheduleReconnect();
+    } else if (wanted && retryTimer === null) {
+      // Capped exponential backoff with jitter, so a fleet does not reconnect in step.
+      var delay = Math.min(maxDelay, minDelay * Math.pow(2, attempt++));
+      retryTimer = timers.setTimeout(() => {
+        retryTimer = null;
+        if (wanted) open();
+      }, delay / 2 + timers.random() * delay / 2);
+    }
   }
 
   function onMessage(topic: string, payload: Uint8Array) {
-    if (topic === errorTopic) return onRefusal(payload);
+    if (topic === errorTopic) {
+      // The bridge refused something of ours: {code, message, event, messageId} (README).
+      var r: Refusal;
+      try {
+        r = JSON.parse(codec.decodeText(payload) || '{}');
+      } catch (e) {
+        return;
+      }
+      var err = sdkError(r.code, r.message);
+      if (r.event) err.event = r.event;
+      if (r.messageId !== undefined) refusedIds[r.messageId] = err;
+      return emit('refused', err);
+    }
     var data: EventData;
     var decoded = false;
     for (var i = 0; i < subs.length; i++) {
@@ -260,29 +279,6 @@ export function createDevice(options: DeviceOptions, platform: Platform): Device
       decoded = true;
       s.handler(topic, data);
     }
-  }
-
-  function onRefusal(payload: Uint8Array) {
-    var r: Refusal;
-    try {
-      r = JSON.parse(codec.decodeText(payload) || '{}');
-    } catch (e) {
-      return;
-    }
-    var err = sdkError(r.code, r.message);
-    if (r.event) err.event = r.event;
-    if (r.messageId !== undefined) refusedIds[r.messageId] = err;
-    emit('refused', err);
-  }
-
-  function scheduleReconnect() {
-    if (retryTimer !== null) return;
-    var delay = Math.min(maxDelay, minDelay * Math.pow(2, attempt++));
-    delay = delay / 2 + timers.random() * delay / 2; // jitter: a fleet does not reconnect in step
-    retryTimer = timers.setTimeout(() => {
-      retryTimer = null;
-      if (wanted) open();
-    }, delay);
   }
 
   function open() {

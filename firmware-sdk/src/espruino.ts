@@ -15,11 +15,7 @@
 
 import { createDevice, sdkError, type Codec, type Device, type DeviceOptions, type SdkError, type Timers, type Transport, type TransportHandlers } from './device.ts';
 import { cborDecode, cborEncode, type Strings } from './cbor.ts';
-import {
-  CONNACK, DISCONNECT_PACKET, MALFORMED, PINGREQ_PACKET, PINGRESP, PUBACK, PUBLISH, SUBACK,
-  asDuplicate, connectPacket, packetReader, parsePublish, pubackPacket, publishPacket, readWord,
-  subscribePacket, unsubscribePacket,
-} from './mqtt.ts';
+import { CONNACK, MALFORMED, PINGRESP, PUBACK, PUBLISH, SUBACK, chr, field, packet, packetReader, readWord, word } from './mqtt.ts';
 import { isUtf8 } from './utf8.ts';
 
 /** What Espruino provides that the SDK uses (its `E` object, its global scope). */
@@ -63,7 +59,7 @@ export interface EspruinoOptions extends DeviceOptions {
 }
 
 /** No CONNACK this long after opening the socket: give up on the attempt and try again. */
-var CONNACK_TIMEOUT_MS = 10000;
+const CONNACK_TIMEOUT_MS = 10000;
 
 // Unicode builds hold "\u20ac" as one character, code point 0x20ac; 8-bit builds keep its low
 // byte. (Two statements, so the bundler cannot fold the answer in at build time.)
@@ -78,7 +74,7 @@ var strings: Strings = {
 };
 
 var codec: Codec = {
-  encode: (value) => E.toUint8Array(String.fromCharCode(0xd9, 0xd9, 0xf7) + cborEncode(value, strings)),
+  encode: (value) => E.toUint8Array(chr(0xd9, 0xd9, 0xf7) + cborEncode(value, strings)),
   decode: (bytes) => cborDecode(bytes, strings),
   decodeText: (bytes) => isUtf8(bytes) ? strings.text(E.toString(bytes)) : null,
   textBytes: (text) => strings.utf8(text).length,
@@ -137,18 +133,22 @@ export function socketTransport(open: OpenSocket): Transport {
     // The previous ping went unanswered for a whole keep-alive period: the link is dead.
     if (pingWait) return closed(sock!, 'KEEPALIVE_TIMEOUT');
     pingWait = true;
-    sock!.write(PINGREQ_PACKET);
+    sock!.write(packet(0xc0, '')); // PINGREQ [MQTT-3.12]
     arm(ping, keepaliveMs);
   }
 
-  function onPacket(s: Socket, first: number, body: string) {
+  /** One packet from the broker, on the connection `sock` (a stale one's data is not read). */
+  function onPacket(first: number, body: string) {
+    var s = sock!;
     var type = first >> 4;
     var id = readWord(body, 0);
     var i: number;
     if (type === PUBLISH) {
-      var p = parsePublish(first, body);
-      if (p.id) s.write(pubackPacket(p.id)); // QoS 1 [MQTT-4.3.2-2]
-      handlers.onMessage(strings.text(p.topic), E.toUint8Array(p.payload));
+      // [MQTT-3.3]: topic, a packet identifier at QoS 1 and 2, the message.
+      var at = 2 + id;
+      var qos = first & 6;
+      if (qos) s.write(packet(0x40, body.substring(at, at + 2))); // PUBACK [MQTT-4.3.2-2]
+      handlers.onMessage(strings.text(body.substring(2, at)), E.toUint8Array(body.substring(qos ? at + 2 : at)));
     } else if (type === PUBACK) {
       for (i = 0; i < inflight.length; i++) {
         if (inflight[i]!.id === id) return inflight.splice(i, 1)[0]!.done(null, id);
@@ -166,7 +166,8 @@ export function socketTransport(open: OpenSocket): Transport {
       if (rc) return closed(s, 'CONNECT_REFUSED', 'CONNACK ' + rc, rc === 2 || rc === 4 || rc === 5);
       pingWait = false;
       arm(ping, keepaliveMs);
-      for (i = 0; i < inflight.length; i++) s.write(asDuplicate(inflight[i]!.packet));
+      // Sent again with DUP set [MQTT-3.3.1-1, MQTT-4.4.0-1].
+      for (i = 0; i < inflight.length; i++) s.write(chr(inflight[i]!.packet.charCodeAt(0) | 8) + inflight[i]!.packet.substring(1));
       handlers.onConnect();
     }
   }
@@ -175,18 +176,20 @@ export function socketTransport(open: OpenSocket): Transport {
     connect(creds, h) {
       handlers = h;
       keepaliveMs = creds.keepaliveSec * 1000;
-      var hello = connectPacket(strings.utf8(creds.clientId), strings.utf8(creds.username), strings.utf8(creds.password), creds.keepaliveSec);
-      var read = packetReader((first, body) => onPacket(s, first, body));
+      var read = packetReader(onPacket);
       var s: Socket;
       var early = false;
+      // CONNECT [MQTT-3.1]: protocol "MQTT" level 4; flags user name, password, clean session.
+      var hello = () => s.write(packet(0x10, field('MQTT') + chr(4, 0xc2) + word(creds.keepaliveSec) +
+        field(strings.utf8(creds.clientId)) + field(strings.utf8(creds.username)) + field(strings.utf8(creds.password))));
       try {
         // A socket that is open already may call back before `open` returns.
-        s = sock = open(() => s ? s.write(hello) : early = true);
+        s = sock = open(() => s ? hello() : early = true);
       } catch (e) {
         // Espruino's Linux build throws at once when the connection is refused.
         return h.onClose(sdkError('CONNECTION_FAILED'), false);
       }
-      if (early) s.write(hello);
+      if (early) hello();
       s.on('data', function more(chunk: string) {
         if (s !== sock) return;
         try {
@@ -206,10 +209,12 @@ export function socketTransport(open: OpenSocket): Transport {
 
     publish(topic, payload, qos, done) {
       var id = qos ? nextId() : 0;
-      var packet = publishPacket(strings.utf8(topic), typeof payload === 'string' ? strings.utf8(payload) : E.toString(payload), qos, id);
+      // PUBLISH [MQTT-3.3]: the packet identifier at QoS 1 only.
+      var p = packet(0x30 | (qos << 1), field(strings.utf8(topic)) + (qos ? word(id) : '') +
+        (typeof payload === 'string' ? strings.utf8(payload) : E.toString(payload)));
       // A QoS 1 publish is kept until its PUBACK, and sent again after a reconnect.
-      if (qos) inflight.push({ id: id, packet: packet, done: done });
-      if (sock) sock.write(packet);
+      if (qos) inflight.push({ id: id, packet: p, done: done });
+      if (sock) sock.write(p);
       if (!qos) done(sock ? null : sdkError('DISCONNECTED'));
     },
 
@@ -217,19 +222,19 @@ export function socketTransport(open: OpenSocket): Transport {
       if (!sock) return done(sdkError('DISCONNECTED'));
       var id = nextId();
       subacks[id] = done;
-      sock.write(subscribePacket(id, strings.utf8(filter), qos));
+      sock.write(packet(0x82, word(id) + field(strings.utf8(filter)) + chr(qos))); // SUBSCRIBE [MQTT-3.8]
     },
 
     unsubscribe(filter, done) {
       // Nothing waits on the UNSUBACK: the core forgets the filter either way.
-      if (sock) sock.write(unsubscribePacket(nextId(), strings.utf8(filter)));
+      if (sock) sock.write(packet(0xa2, word(nextId()) + field(strings.utf8(filter)))); // UNSUBSCRIBE [MQTT-3.10]
       done(null);
     },
 
     end(done) {
       var s = sock;
       if (s) {
-        s.write(DISCONNECT_PACKET);
+        s.write(packet(0xe0, '')); // DISCONNECT [MQTT-3.14]
         closed(s, 'DISCONNECTED');
       }
       var list = inflight;

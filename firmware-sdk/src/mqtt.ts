@@ -1,38 +1,31 @@
-// MQTT 3.1.1 packets for platforms without an MQTT client of their own (Espruino): what a
-// device writes, and a reader that cuts the broker's byte stream into packets however it is
-// split into chunks.
+// MQTT 3.1.1 framing for platforms without an MQTT client of their own (Espruino): the pieces
+// a device's packets are written with, and a reader that cuts the broker's byte stream into
+// packets however it is split into chunks. The transport (espruino.ts) writes each packet from
+// these pieces where it sends it: on a board every function costs about six variables of RAM,
+// so there is no function per packet kind.
 //
 // Packets are byte strings (one character per byte, 0–255), the form Espruino's sockets read
-// and write. Topics and text payloads must already be UTF-8 bytes: lengths are counted here in
-// bytes, never in characters [MQTT-1.5.3]. Only what a device needs is written: CONNECT with a
-// clean session, PUBLISH at QoS 0 and 1, PUBACK, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, DISCONNECT.
+// and write. Topics and text must already be UTF-8 bytes: lengths are counted here in bytes,
+// never in characters [MQTT-1.5.3].
 //
 // Written in the Espruino subset (DESIGN.md, Device SDK).
 
-/** Control packet types [MQTT-2.2.1]. */
-export var CONNACK = 2;
-export var PUBLISH = 3;
-export var PUBACK = 4;
-export var SUBACK = 9;
-export var PINGRESP = 13;
+/** Control packet types [MQTT-2.2.1] (constants: the bundler writes their values in place). */
+export const CONNACK = 2;
+export const PUBLISH = 3;
+export const PUBACK = 4;
+export const SUBACK = 9;
+export const PINGRESP = 13;
 
-/** A PUBLISH the broker sent. */
-export interface Publish {
-  /** The topic's bytes. */
-  topic: string;
-  /** The packet identifier, at QoS 1 and 2; 0 at QoS 0. */
-  id: number;
-  /** The application message's bytes. */
-  payload: string;
-}
+export var chr = String.fromCharCode;
 
-var chr = String.fromCharCode;
-
-function word(n: number): string {
+/** A 16-bit number, most significant byte first [MQTT-1.5.2]. */
+export function word(n: number): string {
   return chr((n >> 8) & 255, n & 255);
 }
 
-function field(bytes: string): string {
+/** A length-prefixed field: a string's bytes with their count first [MQTT-1.5.3]. */
+export function field(bytes: string): string {
   return word(bytes.length) + bytes;
 }
 
@@ -48,48 +41,9 @@ export function packet(first: number, body: string): string {
   return out + body;
 }
 
-/** CONNECT with a clean session, a user name and a password [MQTT-3.1]. */
-export function connectPacket(clientId: string, username: string, password: string, keepalive: number): string {
-  // Protocol name and level 4 (3.1.1); flags: user name, password, clean session.
-  return packet(0x10, field('MQTT') + chr(4, 0xc2) + word(keepalive) + field(clientId) + field(username) + field(password));
-}
-
-/** PUBLISH; `id` is used at QoS 1 only. */
-export function publishPacket(topic: string, payload: string, qos: number, id: number): string {
-  return packet(0x30 | (qos << 1), field(topic) + (qos ? word(id) : '') + payload);
-}
-
-/** The same PUBLISH with its DUP flag set, for sending again after a reconnect [MQTT-3.3.1-1, MQTT-4.4.0-1]. */
-export function asDuplicate(publish: string): string {
-  return chr(publish.charCodeAt(0) | 8) + publish.substring(1);
-}
-
-export function pubackPacket(id: number): string {
-  return packet(0x40, word(id));
-}
-
-/** SUBSCRIBE to one filter; the fixed header's reserved bits are 0010 [MQTT-3.8.1-1]. */
-export function subscribePacket(id: number, filter: string, qos: number): string {
-  return packet(0x82, word(id) + field(filter) + chr(qos));
-}
-
-export function unsubscribePacket(id: number, filter: string): string {
-  return packet(0xa2, word(id) + field(filter));
-}
-
-export var PINGREQ_PACKET = packet(0xc0, '');
-export var DISCONNECT_PACKET = packet(0xe0, '');
-
 /** The 16-bit number at `at` in `bytes` (a packet identifier, a length) [MQTT-1.5.2]. */
 export function readWord(bytes: string, at: number): number {
   return (bytes.charCodeAt(at) << 8) | bytes.charCodeAt(at + 1);
-}
-
-/** The fields of a PUBLISH, from its first byte (QoS in bits 1–2) and its body [MQTT-3.3]. */
-export function parsePublish(first: number, body: string): Publish {
-  var at = 2 + readWord(body, 0);
-  var id = first & 6 ? readWord(body, at) : 0;
-  return { topic: body.substring(2, at), id: id, payload: body.substring(id ? at + 2 : at) };
 }
 
 /** What the reader throws for bytes that are not MQTT. */

@@ -6,21 +6,21 @@
 // test/sdk-espruino-subset.test.ts walks the bundled output and fails on any of them.
 
 /** Longest event name, in characters (Particle: 1–64 ASCII characters). */
-export var MAX_NAME_LENGTH = 64;
+export const MAX_NAME_LENGTH = 64;
 /** Most bytes of data in a classic (UTF-8 text) event, as Particle. */
-export var MAX_TEXT_DATA_BYTES = 1024;
+export const MAX_TEXT_DATA_BYTES = 1024;
 /** Most bytes of data in a typed (CBOR) or binary event, as Particle's extended publish. */
-export var MAX_TYPED_DATA_BYTES = 16384;
+export const MAX_TYPED_DATA_BYTES = 16384;
 /** The CBOR self-describe tag 55799 (RFC 8949 §3.4.6) that marks typed data. */
 export var CBOR_TAG = [0xd9, 0xd9, 0xf7];
 /** Level after a device ID where the bridge tells a device why it refused something. */
-export var ERROR_LEVEL = 'hookwire/error';
+export const ERROR_LEVEL = 'hookwire/error';
 
 /** Stable codes for a name or payload that is refused. */
-export var EVENT_NAME_INVALID = 'EVENT_NAME_INVALID';
-export var EVENT_NAME_RESERVED = 'EVENT_NAME_RESERVED';
-export var EVENT_PRIVATE_SPACE = 'EVENT_PRIVATE_SPACE';
-export var EVENT_TOO_LARGE = 'EVENT_TOO_LARGE';
+export const EVENT_NAME_INVALID = 'EVENT_NAME_INVALID';
+export const EVENT_NAME_RESERVED = 'EVENT_NAME_RESERVED';
+export const EVENT_PRIVATE_SPACE = 'EVENT_PRIVATE_SPACE';
+export const EVENT_TOO_LARGE = 'EVENT_TOO_LARGE';
 
 // Regular expressions in the forms Espruino runs: no `{n}` counts, no `(?:`, no lookaround.
 var HEX = /^[\da-f]+$/;

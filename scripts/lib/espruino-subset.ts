@@ -1,6 +1,9 @@
 // Checks that JavaScript stays inside what the Espruino interpreter runs (DESIGN.md, Device
-// SDK), by walking acorn's syntax tree: no regex guessing. Used by the SDK's test on the
-// core bundled to ES2015, and by the Espruino build.
+// SDK), by walking acorn's syntax tree: no regex guessing. Used by the Espruino build
+// (scripts/build-espruino.ts) on the module it writes, and by the tests on the core and on
+// the example apps. What each rule guards was checked on Espruino 2v29's Linux build; the
+// Espruino-like sandbox (simulator/espruino.ts) catches at run time what no syntax shows
+// (`[].lastIndexOf` on an array, say).
 
 import { parse, type Node } from 'acorn';
 import { build } from 'esbuild';
@@ -22,7 +25,10 @@ export const RULES = {
   spread: 'spread (...)',
   async: 'async functions or await',
   generator: 'generators or yield',
-  'missing-global': 'Map, Set, WeakMap, WeakSet, Symbol, or a Node-only global (Buffer, TextEncoder, TextDecoder, process, require)',
+  'missing-global': 'Map, Set, WeakMap, WeakSet, Symbol, Proxy, Reflect, or a Node-only global (Buffer, TextEncoder, TextDecoder, setImmediate, queueMicrotask, structuredClone)',
+  'missing-builtin': 'a built-in Espruino lacks (Array.from/of, Uint8Array.from, Number.isInteger, Math.trunc, Promise.race/allSettled/any, Object.freeze, process.exit, .finally, .codePointAt, .flat, ...)',
+  'builtin-prototype': 'Array.prototype.x or String.prototype.x (read as undefined on Espruino; use [].x or "".x)',
+  regex: 'a regular expression feature Espruino lacks: lookaround, (?: or named groups, {n} counts, \\b, lazy quantifiers, flags other than g i m y (it fails silently there)',
   'optional-chaining': 'optional chaining (?.)',
   'nullish-coalescing': 'nullish coalescing (??)',
   'computed-key': 'computed property keys ({[k]: v})',
@@ -35,7 +41,49 @@ export const RULES = {
 
 export type Rule = keyof typeof RULES;
 
-const MISSING_GLOBALS = new Set(['Map', 'Set', 'WeakMap', 'WeakSet', 'Symbol', 'Buffer', 'TextEncoder', 'TextDecoder', 'process', 'require']);
+const MISSING_GLOBALS = new Set(['Map', 'Set', 'WeakMap', 'WeakSet', 'WeakRef', 'Symbol', 'Proxy', 'Reflect', 'BigInt', 'Buffer',
+  'TextEncoder', 'TextDecoder', 'setImmediate', 'queueMicrotask', 'structuredClone']);
+
+const TYPED_ARRAYS = ['Uint8Array', 'Int8Array', 'Uint8ClampedArray', 'Uint16Array', 'Int16Array', 'Uint32Array', 'Int32Array', 'Float32Array', 'Float64Array'];
+
+/** Static members Espruino 2v29 does not have, by object. */
+const MISSING_STATICS: Record<string, string[]> = {
+  Array: ['from', 'of'],
+  Number: ['isInteger', 'isSafeInteger', 'isFinite', 'isNaN', 'EPSILON'],
+  Math: ['trunc', 'hypot', 'log2', 'cbrt'],
+  Promise: ['race', 'allSettled', 'any'],
+  Object: ['freeze'],
+  process: ['exit', 'nextTick', 'argv'],
+  ...Object.fromEntries(TYPED_ARRAYS.map((t) => [t, ['from', 'of']])),
+};
+
+/** Methods no Espruino type has, whatever the receiver. */
+const MISSING_METHODS = new Set(['finally', 'codePointAt', 'flat', 'flatMap', 'trimStart', 'trimEnd']);
+
+/** Why a regular expression would fail silently on Espruino, or '' when it would work. */
+export function regexProblem(pattern: string, flags: string): string {
+  const bad = flags.replace(/[gimy]/g, '');
+  if (bad) return `flag ${bad}`;
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') {
+      if (!inClass && (pattern[i + 1] === 'b' || pattern[i + 1] === 'B')) return `\\${pattern[i + 1]}`;
+      i++;
+    } else if (inClass) {
+      if (c === ']') inClass = false;
+    } else if (c === '[') {
+      inClass = true;
+    } else if (c === '(' && pattern[i + 1] === '?') {
+      return pattern.slice(i, i + 3);
+    } else if (c === '{' && /^\{\d+(,\d*)?\}/.test(pattern.slice(i))) {
+      return /^\{\d+(,\d*)?\}/.exec(pattern.slice(i))![0];
+    } else if ((c === '*' || c === '+' || c === '?' || c === '}') && pattern[i + 1] === '?') {
+      return `${c}? (lazy)`;
+    }
+  }
+  return '';
+}
 
 type AnyNode = Node & Record<string, unknown>;
 
@@ -136,6 +184,30 @@ export function checkEspruinoSubset(code: string): Violation[] {
       case 'Identifier':
         if (MISSING_GLOBALS.has(node.name as string) && isReference(node, parent)) report('missing-global', node);
         break;
+      case 'MemberExpression': {
+        const object = node.object as AnyNode;
+        const property = node.computed ? undefined : (node.property as AnyNode).name as string;
+        if (!property) break;
+        if (object.type === 'Identifier' && MISSING_STATICS[object.name as string]?.includes(property)) report('missing-builtin', node);
+        else if (MISSING_METHODS.has(property)) report('missing-builtin', node);
+        else if (object.type === 'MemberExpression' && !object.computed && (object.property as AnyNode).name === 'prototype' &&
+          (object.object as AnyNode).type === 'Identifier' && ['Array', 'String'].includes((object.object as AnyNode).name as string)) report('builtin-prototype', node);
+        break;
+      }
+      case 'Literal': {
+        const regex = node.regex as { pattern: string; flags: string } | undefined;
+        if (regex && regexProblem(regex.pattern, regex.flags)) report('regex', node);
+        break;
+      }
+      case 'NewExpression':
+      case 'CallExpression': {
+        // RegExp("...") and new RegExp("...", "flags") with literal text.
+        const callee = node.callee as AnyNode;
+        const [pattern, flags] = node.arguments as AnyNode[];
+        if (callee.type === 'Identifier' && callee.name === 'RegExp' && pattern?.type === 'Literal' && typeof pattern.value === 'string' &&
+          regexProblem(pattern.value, flags?.type === 'Literal' && typeof flags.value === 'string' ? flags.value : '')) report('regex', node);
+        break;
+      }
     }
     if (FUNCTION_TYPES.has(node.type)) {
       if (node.async) report('async', node);
