@@ -298,7 +298,7 @@ export function espruinoSandbox(options: SandboxOptions = {}): EspruinoSandbox {
     clearTimeout: clearTimer,
     clearInterval: clearTimer,
     getSerial: () => '33FFD305-41573033-15720843',
-    getTime: () => Date.now() / 1000,
+    getTime: () => (performance.timeOrigin + performance.now()) / 1000, // seconds, sub-millisecond
     process: { memory: () => ({ free: NaN, usage: NaN, total: NaN }), env: { VERSION: '2v29-sandbox', BOARD: 'SANDBOX' }, version: '2v29-sandbox' },
     quit: () => sandbox.close(),
     // load(): Espruino restarts and runs .bootcde, or the named Storage file. The restart (RAM
