@@ -49,7 +49,8 @@ export async function buildEspruino(write = true): Promise<EspruinoBuild> {
     charset: 'ascii', // \xNN escapes stay byte strings on Espruino's Unicode builds; \uNNNN would not
     minify: true,
     legalComments: 'none',
-    // Internal property names, shortened: none is public, none is a built-in's.
+    // Internal property names, shortened (bytes count on a board): none is public, none is a
+    // built-in's; a clash would break the sandbox tests, which run this very file.
     mangleProps: /^(onConnect|onClose|onMessage|clientId|username|password|prefix|handler|payload|topic|done|packet|utf8|text|bin|decodeText|textBytes|keepaliveSec|encode|decode|transport|codec|timers|id)$/,
     write: false,
     logLevel: 'silent',

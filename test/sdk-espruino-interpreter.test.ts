@@ -54,7 +54,9 @@ device.on("connect", function () {
 }
 
 if (!binary || !existsSync(binary)) {
-  test(`Espruino interpreter: skipped (${binary ? `${binary} does not exist` : 'set HOOKWIRE_ESPRUINO to the path of Espruino\'s Linux build, e.g. bin/espruino from `BOARD=LINUX make`'})`, () => {});
+  const reason = binary ? `${binary} does not exist` : 'set HOOKWIRE_ESPRUINO to the path of Espruino\'s Linux build (docs/espruino.md)';
+  console.log(`\n  skipped: the board module on Espruino's interpreter (${reason})`);
+  test(`Espruino interpreter: skipped (${reason})`, () => {});
 } else {
   let b: TestBridge;
   let web: Receiver;

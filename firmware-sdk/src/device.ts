@@ -137,7 +137,7 @@ interface Subscription {
 
 /**
  * An error with a stable `code` that works on Espruino too. Its message is the code, then
- * the detail when there is one: `EVENT_TOO_LARGE: 1100 bytes; the limit is 1024`.
+ * the detail when there is one: `EVENT_TOO_LARGE: 1100 bytes, over 1024`.
  */
 export function sdkError(code: string, detail?: string): SdkError {
   var err = new Error(detail ? code + ': ' + detail : code) as SdkError;

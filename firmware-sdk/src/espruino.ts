@@ -103,7 +103,7 @@ export function socketTransport(open: OpenSocket): Transport {
   var pingWait = false;
 
   function arm(fn?: () => void, ms?: number) {
-    if (timer !== null) timers.clearTimeout(timer); // only a live one: Espruino throws on others
+    if (timer !== null) timers.clearTimeout(timer); // only a live one: a fired timer's ID may be another's now
     timer = fn ? timers.setTimeout(() => {
       timer = null;
       fn();
@@ -141,21 +141,21 @@ export function socketTransport(open: OpenSocket): Transport {
   function onPacket(first: number, body: string) {
     var s = sock!;
     var type = first >> 4;
-    var id = readWord(body, 0);
+    var n = readWord(body, 0); // PUBACK, SUBACK: the packet identifier; PUBLISH: the topic's length
     var i: number;
     if (type === PUBLISH) {
       // [MQTT-3.3]: topic, a packet identifier at QoS 1 and 2, the message.
-      var at = 2 + id;
+      var at = 2 + n;
       var qos = first & 6;
       if (qos) s.write(packet(0x40, body.substring(at, at + 2))); // PUBACK [MQTT-4.3.2-2]
       handlers.onMessage(strings.text(body.substring(2, at)), E.toUint8Array(body.substring(qos ? at + 2 : at)));
     } else if (type === PUBACK) {
       for (i = 0; i < inflight.length; i++) {
-        if (inflight[i]!.id === id) return inflight.splice(i, 1)[0]!.done(null, id);
+        if (inflight[i]!.id === n) return inflight.splice(i, 1)[0]!.done(null, n);
       }
     } else if (type === SUBACK) {
-      var done = subacks[id];
-      delete subacks[id];
+      var done = subacks[n];
+      delete subacks[n];
       // 0x80: the bridge refused the filter; its notice on <deviceID>/hookwire/error says why.
       if (done) done(body.charCodeAt(2) === 0x80 ? sdkError('SUBSCRIBE_FORBIDDEN') : null);
     } else if (type === PINGRESP) {
@@ -251,8 +251,9 @@ export function socketTransport(open: OpenSocket): Transport {
  */
 export function connect(options: EspruinoOptions): Device {
   if (!options.socket && !options.host) throw sdkError('OPTIONS_INVALID', 'no host');
+  // net and tls take the options themselves (host, port, ca; the rest they ignore), so the
+  // default port is written into them.
   options.port = options.port || (options.tls ? 8883 : 1883);
-  // net and tls read host, port (and ca) from the options; the rest they ignore.
   var open = options.socket || ((onOpen: () => void) => global.require(options.tls ? 'tls' : 'net').connect(options, onOpen));
   var device = createDevice(options, { transport: socketTransport(open), codec: codec, timers: timers });
   device.connect(() => {}); // failures reach the `error` listeners
