@@ -8,7 +8,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Broker } from './broker/index.ts';
 import { API_COREID, CLOUD_COREID, type EventBus, type HookwireEvent } from './events/index.ts';
-import type { Inbound, Refusal } from './events/bus.ts';
+import type { Inbound, BrokerRefusal } from './events/bus.ts';
 import type { Store } from './store/index.ts';
 import type { AttemptResult, Job, Webhooks } from './webhooks/index.ts';
 
@@ -130,7 +130,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
   const duration = bound((id: string) => latency.labels({ integration_id: id }));
 
   const onEvent = (event: HookwireEvent) => eventIn('accepted', sourceOf(event), '').inc();
-  const onRefused = (refusal: Refusal) => eventIn('refused', 'device', refusal.code).inc();
+  const onRefused = (refusal: BrokerRefusal) => eventIn('refused', 'device', refusal.code).inc();
   // Accepted API publishes arrive on 'event' too; only the refusals are counted from here.
   const onInbound = (inbound: Inbound) => {
     if (!inbound.ok) eventIn('refused', 'api', inbound.code ?? 'BAD_REQUEST').inc();

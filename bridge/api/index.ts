@@ -41,7 +41,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
     log.debug({ method: req.method, path: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
   });
   app.setErrorHandler(errorHandler(log));
-  app.setNotFoundHandler((req, reply) => sendError(reply, 404, 'NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`));
+  app.setNotFoundHandler((req, reply) => sendError(reply, 'NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`));
 
   const ctx: ApiContext = { ...options, app, logger: log, startedAt: Date.now() };
   for (const register of routes) register(ctx);

@@ -10,8 +10,9 @@
 //                      whatever it subscribed to (`#` included)
 
 import type { AedesPublishPacket, AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
-import { ERROR_LEVEL, isDeviceId, privateOwner } from '../../firmware-sdk/src/rules.ts';
-import { CLOUD_COREID, cloudEvent, deviceEvent, isRefused, type EventBus, type HookwireEvent, type Refused } from '../events/index.ts';
+import { ERROR_LEVEL, PRIVATE_RULE, isDeviceId, privateOwner } from '../../firmware-sdk/rules.ts';
+import { CLOUD_COREID, cloudEvent, deviceEvent, isRefused, type EventBus, type HookwireEvent } from '../events/index.ts';
+import type { Failure, FixedCode } from '../codes.ts';
 import { hashSecret, sameHash } from '../ids.ts';
 import type { Logger } from '../log.ts';
 import type { Store, TokenScope } from '../store/index.ts';
@@ -50,7 +51,7 @@ export function createAccess({ store, bus, logger, accept }: AccessDeps) {
   const log = logger.child({ component: 'broker' });
 
   /** Log a refusal (within a per-client budget), put it on the bus. */
-  function recordRefusal(client: Client, code: string, message: string, topic?: string): void {
+  function recordRefusal(client: Client, code: FixedCode, message: string, topic?: string): void {
     const now = Date.now();
     let budget = logBudget.get(client);
     if (!budget || now - budget.windowStart > LOG_WINDOW_MS) {
@@ -68,7 +69,7 @@ export function createAccess({ store, bus, logger, accept }: AccessDeps) {
   }
 
   /** Tell the device why, on `<deviceID>/hookwire/error`, written to it directly. */
-  function notify(client: Client, refusal: Refused & { topic?: string; messageId?: number }, done: () => void): void {
+  function notify(client: Client, refusal: Failure & { topic?: string; messageId?: number }, done: () => void): void {
     if (client.closed) return done();
     const payload = JSON.stringify({ code: refusal.code, message: refusal.message, event: refusal.topic, messageId: refusal.messageId });
     client.publish({ cmd: 'publish', topic: `${client.id}/${ERROR_LEVEL}`, payload, qos: 0, retain: false, dup: false }, () => done());
@@ -76,7 +77,7 @@ export function createAccess({ store, bus, logger, accept }: AccessDeps) {
 
   function authenticate(client: Client, username: string | undefined, password: Buffer | undefined,
     done: (err: AuthenticateError | null, ok: boolean | null) => void): void {
-    const refuse = (returnCode: number, code: string, message: string) => {
+    const refuse = (returnCode: number, code: 'AUTH_FAILED' | 'CLIENT_ID_MISMATCH', message: string) => {
       recordRefusal(client, code, message);
       done(authError(returnCode, message), null);
     };
@@ -167,7 +168,7 @@ export function createAccess({ store, bus, logger, accept }: AccessDeps) {
     const first = slash < 0 ? sub.topic : sub.topic.slice(0, slash);
     const forbidden = sub.topic.startsWith('$') || (isDeviceId(first) && first !== who.id);
     if (!forbidden) return done(null, sub);
-    const message = sub.topic.startsWith('$') ? 'devices may not subscribe to $ topics' : "events under another device's ID are private to that device";
+    const message = sub.topic.startsWith('$') ? 'devices may not subscribe to $ topics' : PRIVATE_RULE;
     recordRefusal(client, 'SUBSCRIBE_FORBIDDEN', message, sub.topic);
     // A null subscription is refused in the SUBACK (0x80) without closing the connection.
     notify(client, { code: 'SUBSCRIBE_FORBIDDEN', message, topic: sub.topic }, () => done(null, null));

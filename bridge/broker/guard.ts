@@ -6,18 +6,12 @@
 // test/broker-bad-input.test.ts checks that an oversized CONNECT and PUBLISH are refused.
 
 import type { Client } from 'aedes';
+import { PacketTooLargeError } from '../errors.ts';
 
 interface PacketParser {
   packet: { length: number };
   _parseLength(): boolean;
   _emitError(err: Error): void;
-}
-
-export class PacketTooLargeError extends Error {
-  readonly code = 'PACKET_TOO_LARGE';
-  constructor(readonly length: number, readonly limit: number) {
-    super(`MQTT packet of ${length} bytes is over the ${limit}-byte limit`);
-  }
 }
 
 export function limitPacketSize(client: Client, limit: number): void {

@@ -6,7 +6,8 @@ import type { Duplex } from 'node:stream';
 import { Aedes, type Client } from 'aedes';
 import mqemitter from 'mqemitter';
 import { WebSocketServer, createWebSocketStream } from 'ws';
-import { CLOUD_COREID, decodeData, makeEvent, type EventBus, type HookwireEvent } from '../events/index.ts';
+import { CLOUD_COREID, decodePayload, makeEvent, type EventBus, type HookwireEvent } from '../events/index.ts';
+import { isFixedCode, type FixedCode } from '../codes.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/index.ts';
 import { createAccess, type Identity } from './access.ts';
@@ -82,9 +83,18 @@ function coalesceWrites(socket: Socket): void {
   } as Socket['write'];
 }
 
-/** Error messages from the socket or parser, mapped to stable codes for the log. */
-function errorCode(err: Error & { code?: unknown }): string {
-  if (typeof err.code === 'string') return err.code;
+/** Socket-level codes that are a client going away, not a fault worth a warning. */
+const QUIET = new Set(['ECONNRESET', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED']);
+
+/**
+ * A connection's failure as a stable code, or undefined for a client going away (a socket
+ * code, logged as it is but not worth a warning).
+ */
+function connectionCode(err: Error & { code?: unknown }): FixedCode | undefined {
+  if (typeof err.code === 'string') {
+    if (QUIET.has(err.code)) return undefined;
+    return isFixedCode(err.code) ? err.code : 'PROTOCOL_ERROR';
+  }
   // aedes closes the connection itself for topics MQTT forbids in PUBLISH (empty, + or #).
   if (/not allowed in PUBLISH|too many levels/.test(err.message)) return 'EVENT_NAME_INVALID';
   if (/keep ?alive/i.test(err.message)) return 'KEEPALIVE_TIMEOUT';
@@ -94,8 +104,6 @@ function errorCode(err: Error & { code?: unknown }): string {
 const CLOUD = { coreid: CLOUD_COREID, productId: null, firmwareVersion: null };
 const noop = () => {};
 
-/** Socket-level codes that are a client going away, not a fault worth a warning. */
-const QUIET = new Set(['ECONNRESET', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED']);
 
 export async function createBroker(options: BrokerOptions): Promise<Broker> {
   const { store, bus, logger } = options;
@@ -120,14 +128,12 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     // A refused CONNECT comes back here too (aedes sets errorCode to the CONNACK code); the
     // refusal was already logged, with its own code, when it was decided.
     if (typeof err.errorCode === 'number') return;
-    const code = errorCode(err);
+    const code = connectionCode(err);
     const remote = (client?.conn as Socket | undefined)?.remoteAddress;
-    const fields = { deviceId: client?.id ?? undefined, remote, code, reason: err.message };
-    if (QUIET.has(code)) log.debug(fields, 'connection closed');
-    else log.warn(fields, 'connection refused or dropped');
-    if (!QUIET.has(code) && client) {
-      bus.emit('refused', { at: new Date().toISOString(), clientId: client.id ?? '', code, message: err.message });
-    }
+    const fields = { deviceId: client?.id ?? undefined, remote, code: code ?? (err as { code?: unknown }).code, reason: err.message };
+    if (!code) return log.debug(fields, 'connection closed');
+    log.warn(fields, 'connection refused or dropped');
+    if (client) bus.emit('refused', { at: new Date().toISOString(), clientId: client.id ?? '', code, message: err.message });
   };
   aedes.on('clientError', onClientError);
   aedes.on('connectionError', onClientError);
@@ -190,7 +196,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     },
 
     publishCloud(name, payload, qos) {
-      const data = decodeData(payload);
+      const data = decodePayload(payload);
       // The cloud's own payloads are within limits; should one not be, still publish it.
       const event = makeEvent(name, 'code' in data ? { data: payload.toString('base64'), type: 'binary' } : data, CLOUD);
       options.accept(event)?.catch(() => {}); // a cloud event may trigger integrations (hook-* never do)

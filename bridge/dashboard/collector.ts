@@ -4,11 +4,11 @@
 // once a second, one transaction for all of them, in hourly rows.
 
 import { STATUS_CODES } from 'node:http';
-import { isDeviceId } from '../../firmware-sdk/src/rules.ts';
-import type { EventBus, HookwireEvent, Inbound, Refusal } from '../events/index.ts';
+import { isDeviceId } from '../../firmware-sdk/rules.ts';
+import type { EventBus, HookwireEvent, Inbound, BrokerRefusal } from '../events/index.ts';
 import type { Logger } from '../log.ts';
 import type { StatsRow, StatsType, Store } from '../store/index.ts';
-import { guidance } from '../webhooks/guidance.ts';
+import { guidanceOf } from '../codes.ts';
 import type { AttemptResult, Job, Webhooks } from '../webhooks/index.ts';
 
 export const HOUR_MS = 3_600_000;
@@ -43,7 +43,7 @@ export interface Collector {
  */
 export function describeFailure(code: string): string {
   if (/^\d{3}$/.test(code)) return `HTTP ${code}${STATUS_CODES[code] ? ` ${STATUS_CODES[code]}` : ''}`;
-  return guidance(code).title;
+  return guidanceOf(code).title;
 }
 
 export function createCollector(sources: CollectorSources, options: CollectorOptions = collectorDefaults): Collector {
@@ -74,7 +74,7 @@ export function createCollector(sources: CollectorSources, options: CollectorOpt
   const onEvent = (event: HookwireEvent) => {
     if (isDeviceId(event.coreid)) count('device', '', '');
   };
-  const onRefused = (refusal: Refusal) => count('device', '', refusal.code);
+  const onRefused = (refusal: BrokerRefusal) => count('device', '', refusal.code);
   const onInbound = (inbound: Inbound) => count('inbound', '', inbound.ok ? '' : inbound.code ?? 'UNKNOWN');
 
   const stopAttempts = sources.webhooks.onAttempt(onAttempt);

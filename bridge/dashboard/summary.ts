@@ -8,7 +8,7 @@
 // was zero (no percentage of nothing).
 
 import type { StatsRow, StatsType } from '../store/index.ts';
-import { guidance, type Guidance } from '../webhooks/guidance.ts';
+import { guidanceOf, type Guidance } from '../codes.ts';
 import { DAY_MS, HOUR_MS } from './collector.ts';
 
 export const PERIODS = { '1d': { buckets: 24, bucketMs: HOUR_MS }, '7d': { buckets: 7, bucketMs: DAY_MS }, '30d': { buckets: 30, bucketMs: DAY_MS } } as const;
@@ -130,7 +130,7 @@ export function summarize(rows: StatsRow[], w: Window, eventOf: (integrationId: 
       count: g.count,
       first_seen: iso(g.first),
       last_seen: iso(g.last),
-      ...guidance(g.code),
+      ...guidanceOf(g.code),
     }));
 
   return {
@@ -146,7 +146,7 @@ export function summarize(rows: StatsRow[], w: Window, eventOf: (integrationId: 
     }])) as Record<StatsType, TypeSummary>,
     failures_by_code: [...byCode]
       .sort(([a, x], [b, y]) => y - x || a.localeCompare(b))
-      .map(([code, count]) => ({ code, count, ...guidance(code) })),
+      .map(([code, count]) => ({ code, count, ...guidanceOf(code) })),
     trends: buckets,
     failures: { total: failures.length, rows: failures.slice(0, MAX_FAILURE_ROWS) },
   };

@@ -4,8 +4,8 @@
 // which publishes the broker or the API refused. The hot path only bumps counters in Maps;
 // the doctor reads and judges the figures when asked.
 
-import { isReservedName } from '../../firmware-sdk/src/rules.ts';
-import type { EventBus, HookwireEvent, Inbound, Refusal } from '../events/index.ts';
+import { isReservedName } from '../../firmware-sdk/rules.ts';
+import type { EventBus, HookwireEvent, Inbound, BrokerRefusal } from '../events/index.ts';
 import { PART_BYTES, splitParts } from '../webhooks/respond.ts';
 import type { AttemptResult, Job, Webhooks } from '../webhooks/index.ts';
 
@@ -177,7 +177,7 @@ export function createTracker(sources: TrackerSources, options: Partial<TrackerO
     refused.set(key, { code, name, message, count: 1, lastAt: Date.now(), devices: [from] });
   }
 
-  const onRefused = (r: Refusal) => {
+  const onRefused = (r: BrokerRefusal) => {
     if (r.topic && PUBLISH_REFUSALS.has(r.code)) refusal(r.code, r.topic, r.message, r.clientId);
   };
   const onInbound = (i: Inbound) => {

@@ -1,14 +1,16 @@
-// The in-process event bus: ingress emits, later stages (webhooks, event stream, store) listen.
+// The in-process event bus: ingest emits accepted events, the broker its refusals, the API its
+// inbound publishes; the event stream, the metrics, the dashboard and the doctor listen.
 
 import { EventEmitter } from 'node:events';
+import type { Code, FixedCode } from '../codes.ts';
 import type { HookwireEvent } from './model.ts';
 
 /** Something the broker refused, with the stable reason code the device was told. */
-export interface Refusal {
+export interface BrokerRefusal {
   at: string;
   /** Device ID, or the client ID for clients that never authenticated. */
   clientId: string;
-  code: string;
+  code: Code;
   message: string;
   /** The event name or subscription filter refused, when there is one. */
   topic?: string;
@@ -21,7 +23,7 @@ export interface Inbound {
   /** The event name, when the request had a usable one. */
   name?: string;
   /** Why it was refused (a stable code), when it was. */
-  code?: string;
+  code?: FixedCode;
   message?: string;
 }
 
@@ -29,7 +31,7 @@ export interface BusEvents {
   /** An accepted event: a device publish, or one made by the cloud. */
   event: [HookwireEvent];
   /** A publish, subscription or connection the broker refused. */
-  refused: [Refusal];
+  refused: [BrokerRefusal];
   /** A publish through the API (POST /v1/devices/events), accepted or refused. */
   inbound: [Inbound];
   'device:online': [deviceId: string];

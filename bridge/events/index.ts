@@ -1,3 +1,3 @@
-export { EventBus, type BusEvents, type Inbound, type Refusal } from './bus.ts';
-export { API_COREID, CLOUD_COREID, decodeData, isoAt, makeEvent, toJson, type DataType, type HookwireEvent, type Publisher } from './model.ts';
+export { EventBus, type BusEvents, type Inbound, type BrokerRefusal } from './bus.ts';
+export { API_COREID, CLOUD_COREID, decodePayload, isoAt, makeEvent, toJson, type DataType, type HookwireEvent, type Publisher } from './model.ts';
 export { cloudEvent, deviceEvent, isRefused, type Refused } from './ingress.ts';

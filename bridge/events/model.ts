@@ -2,7 +2,8 @@
 
 import { isUtf8 } from 'node:buffer';
 import { decode } from 'cbor-x';
-import { dataLimit, isTyped } from '../../firmware-sdk/src/rules.ts';
+import { dataLimit, isTyped } from '../../firmware-sdk/rules.ts';
+import type { Failure } from '../codes.ts';
 import { newEventId } from '../ids.ts';
 
 /** How the data was sent: UTF-8 text, typed (CBOR) data, or other bytes. */
@@ -40,10 +41,8 @@ export interface Publisher {
 
 export type DecodedData = Pick<HookwireEvent, 'data' | 'type' | 'value'>;
 
-export interface DataError {
-  code: 'EVENT_TOO_LARGE' | 'EVENT_DATA_INVALID';
-  message: string;
-}
+/** Why a payload cannot be event data. */
+export type DataError = Failure<'EVENT_TOO_LARGE' | 'EVENT_DATA_INVALID'>;
 
 /** JSON for typed values: bytes as base64, big integers as numbers when exact, else strings. */
 function jsonReplacer(_key: string, value: unknown): unknown {
@@ -64,7 +63,7 @@ export function toJson(value: unknown): string {
 }
 
 /** Turn a payload into event data, or say why it is refused. */
-export function decodeData(payload: Buffer): DecodedData | DataError {
+export function decodePayload(payload: Buffer): DecodedData | DataError {
   const typed = isTyped(payload);
   const binary = !typed && !isUtf8(payload);
   const limit = dataLimit(typed || binary);

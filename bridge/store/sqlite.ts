@@ -2,7 +2,7 @@
 // schema versioned with PRAGMA user_version.
 
 import Database from 'better-sqlite3';
-import { HookwireError } from '../errors.ts';
+import { ConflictError } from '../errors.ts';
 import { deliveriesMigration, sqliteDeliveries } from './sqlite-deliveries.ts';
 import { sqliteStats, statsMigration } from './sqlite-stats.ts';
 import type {
@@ -113,7 +113,7 @@ function migrate(db: Database.Database): void {
 
 function nameTaken(err: unknown, name: string | null | undefined): never {
   if (err instanceof Error && 'code' in err && err.code === 'SQLITE_CONSTRAINT_UNIQUE') {
-    throw new HookwireError('NAME_TAKEN', `a device named "${name}" already exists`, { status: 409, field: 'name' });
+    throw new ConflictError('NAME_TAKEN', `a device named "${name}" already exists`, { field: 'name' });
   }
   throw err;
 }

@@ -5,10 +5,10 @@
 // Nothing is stored or published: no delivery, counters, state, logs, throttle score or
 // hook-response.
 
-import { isDeviceId, isValidName } from '../../firmware-sdk/src/rules.ts';
-import { decodeData, isDataError, makeEvent, type HookwireEvent } from '../events/model.ts';
+import { isDeviceId, isValidName } from '../../firmware-sdk/rules.ts';
+import { decodePayload, isDataError, makeEvent, type HookwireEvent } from '../events/model.ts';
 import { HookwireError } from '../errors.ts';
-import { guidance, type Guidance } from './guidance.ts';
+import { guidanceOf, type Guidance } from '../codes.ts';
 import type { Integration } from './integration.ts';
 import type { DryRun } from './pipeline.ts';
 import { toLog, type DeliveryLog } from './record.ts';
@@ -61,7 +61,7 @@ export function testEvent(integration: Integration, input: TestInput, now = Date
   if (!name.startsWith(integration.event)) invalid('name', `must start with the integration's event "${integration.event}"`);
   const coreid = input.deviceId ?? integration.deviceID ?? TEST_DEVICE_ID;
   if (!isDeviceId(coreid)) invalid('device_id', 'must be a device ID (24 lowercase hex characters)');
-  const decoded = decodeData(Buffer.from(input.data ?? TEST_DATA));
+  const decoded = decodePayload(Buffer.from(input.data ?? TEST_DATA));
   if (isDataError(decoded)) throw new HookwireError(decoded.code, decoded.message, { field: 'data' });
   return makeEvent(name, decoded, { coreid, productId: integration.productId, firmwareVersion: null }, now);
 }
@@ -75,7 +75,7 @@ export function testResult(run: DryRun, facts: { hostSleeping: boolean; disabled
     pass,
     data: pass ? (run.reply ? run.reply.data.toString('utf8') : null) : null,
     error: run.failure?.message ?? null,
-    ...(run.failure ? { code: run.failure.code, guidance: guidance(run.failure.code) } : {}),
+    ...(run.failure ? { code: run.failure.code, guidance: guidanceOf(run.failure.code) } : {}),
     event: log.event,
     ...(log.request ? { request: log.request } : {}),
     ...(log.response ? { response: log.response } : {}),

@@ -6,7 +6,7 @@
 
 import { randomBytes } from 'node:crypto';
 import type { HookwireEvent } from '../events/index.ts';
-import { HookwireError } from '../errors.ts';
+import { ConflictError, NotFoundError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { DailyCount, FailedDelivery, FailedQuery, IntegrationRecord, ReplaySelector, Retention, Store, StoredEvent } from '../store/index.ts';
 import { testEvent, testResult, type TestInput, type TestResult } from './dry-run.ts';
@@ -205,7 +205,7 @@ export async function createWebhooks(deps: WebhooksDeps) {
     const r = registry.get(id);
     // A product-scoped request only sees that product's integrations.
     if (!r || (productId !== undefined && productId !== null && r.integration.productId !== productId)) {
-      throw new HookwireError('INTEGRATION_NOT_FOUND', `no integration ${id}`, { status: 404 });
+      throw new NotFoundError('INTEGRATION_NOT_FOUND', `no integration ${id}`);
     }
     return r;
   }
@@ -341,7 +341,7 @@ export async function createWebhooks(deps: WebhooksDeps) {
       const r = mustGet(id, productId);
       // A disabled integration drops what it is given ('stopped'): a replay would be lost.
       if (r.integration.disabled) {
-        throw new HookwireError('INTEGRATION_DISABLED', `integration ${id} is disabled: enable it before replaying its deliveries`, { status: 409 });
+        throw new ConflictError('INTEGRATION_DISABLED', `integration ${id} is disabled: enable it before replaying its deliveries`);
       }
       await outcomes.settled(); // a delivery that failed a moment ago is in the store
       const now = Date.now();
@@ -352,7 +352,7 @@ export async function createWebhooks(deps: WebhooksDeps) {
         replayed += count;
       }
       if (replayed === 0 && 'deliveryId' in which) {
-        throw new HookwireError('DELIVERY_NOT_FOUND', `integration ${id} has no failed delivery ${which.deliveryId} (see its failures)`, { status: 404 });
+        throw new NotFoundError('DELIVERY_NOT_FOUND', `integration ${id} has no failed delivery ${which.deliveryId} (see its failures)`);
       }
       if (replayed) log.info({ integrationId: id, replayed }, 'failed deliveries replayed');
       return replayed;

@@ -3,7 +3,7 @@
 // or throws a HookwireError naming the field at fault.
 
 import Mustache from 'mustache';
-import { isDeviceId, isValidName } from '../../firmware-sdk/src/rules.ts';
+import { isDeviceId, isValidName } from '../../firmware-sdk/rules.ts';
 import { HookwireError } from '../errors.ts';
 import { isCloudResponseName } from './names.ts';
 import { DEFAULT_RETRY_POLICY, parseRetryPolicy, type RetryPolicy } from './retry.ts';

@@ -1,6 +1,6 @@
 // Names of the events the webhook engine publishes, and the rule that they never trigger it.
 
-import { privateOwner } from '../../firmware-sdk/src/rules.ts';
+import { privateOwner } from '../../firmware-sdk/rules.ts';
 
 const RESPONSE_PREFIXES = ['hook-sent', 'hook-response', 'hook-error'];
 

@@ -10,7 +10,9 @@ import type { HookwireEvent } from '../events/index.ts';
 import type { Logger } from '../log.ts';
 import type { Integration } from './integration.ts';
 import { parseRetryAfter } from './retry.ts';
-import { renderRequest, eventView, TemplateError, type OutgoingRequest, type View } from './render.ts';
+import { renderRequest, eventView, type OutgoingRequest, type View } from './render.ts';
+import type { Failure } from '../codes.ts';
+import { TemplateError } from '../errors.ts';
 import { DEVICE_LIMIT_BYTES, capBytes, errorTopic, responseData, responseTopic, splitParts } from './respond.ts';
 import type { HttpResponse, SendFailure, Sender } from './send.ts';
 import { webhookHeaders, type SigningKeys } from './signing.ts';
@@ -182,7 +184,7 @@ export function createPipeline(deps: PipelineDeps) {
   async function attempt(job: Job): Promise<void> {
     const found = deps.integration(job.integrationId);
     if (!found || found.integration.disabled) {
-      const failure = found ? { code: 'DISABLED', message: 'the integration is disabled' } : { code: 'INTEGRATION_DELETED', message: 'the integration was deleted' };
+      const failure: Failure = found ? { code: 'DISABLED', message: 'the integration is disabled' } : { code: 'INTEGRATION_DELETED', message: 'the integration was deleted' };
       deps.record(job, { kind: 'stopped', event: job.event, failure, durationMs: 0 });
       return;
     }

@@ -5,6 +5,7 @@ import Mustache from 'mustache';
 import type { HookwireEvent } from '../events/index.ts';
 import { version } from '../version.ts';
 import type { RequestType, TemplateObject, TemplateValue, WebhookTemplate } from './integration.ts';
+import { TemplateError } from '../errors.ts';
 
 export const USER_AGENT = `Hookwire/${version} (+webhooks)`;
 
@@ -18,14 +19,6 @@ export interface OutgoingRequest {
   path: string;
   headers: Record<string, string>;
   body?: string;
-}
-
-/** A template that cannot be rendered for this event (code TEMPLATE_INVALID). */
-export class TemplateError extends Error {
-  readonly code = 'TEMPLATE_INVALID';
-  constructor(readonly field: string, message: string) {
-    super(`${field}: ${message}`);
-  }
 }
 
 // Particle: `{{x}}` escapes & < > " ' (PARTICLE.md §2); mustache.js alone would also escape / ` =.

@@ -2,10 +2,11 @@
 // 512-byte parts on `<responseTopic>/<index>`, errors on `<errorResponseTopic>/<index>`.
 
 import { isUtf8 } from 'node:buffer';
-import { MAX_TEXT_DATA_BYTES, isDeviceId } from '../../firmware-sdk/src/rules.ts';
+import { MAX_TEXT_DATA_BYTES, isDeviceId } from '../../firmware-sdk/rules.ts';
 import type { HookwireEvent } from '../events/index.ts';
 import type { WebhookTemplate } from './integration.ts';
-import { TemplateError, render, type View } from './render.ts';
+import { render, type View } from './render.ts';
+import { TemplateError } from '../errors.ts';
 import type { HttpResponse } from './send.ts';
 
 /** Particle: every part but the last is exactly 512 bytes. */

@@ -3,6 +3,7 @@
 
 import { Agent, type Dispatcher } from 'undici';
 import type { OutgoingRequest } from './render.ts';
+import { isTlsCode, type Failure } from '../codes.ts';
 
 export interface SendOptions {
   /** No connection, or no response, within this many ms is a failure. Default 20 s, as Particle. */
@@ -22,15 +23,9 @@ export interface HttpResponse {
 }
 
 /** Why a request failed. `code` is stable: an HTTP status, or a network or TLS error code. */
-export interface SendFailure {
-  code: string;
-  message: string;
-}
+export type SendFailure = Failure;
 
 export type SendResult = { ok: true; response: HttpResponse } | { ok: false; response?: HttpResponse; failure: SendFailure };
-
-/** Node/OpenSSL codes that mean the TLS handshake or certificate failed. */
-const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|HOSTNAME_MISMATCH|EPROTO$)/;
 
 /** A network-level failure, as the codes Particle shows (PARTICLE.md §4). */
 export function classifyError(err: unknown, host: string): SendFailure {
@@ -58,8 +53,10 @@ export function classifyError(err: unknown, host: string): SendFailure {
     case 'EAI_NONAME':
       return { code: 'ENOTFOUND', message: `ENOTFOUND: ${host} could not be resolved` };
   }
-  if (raw && TLS_CODES.test(raw)) return { code: raw, message: `TLS error from ${host}: ${detail}` };
-  return { code: raw ?? 'EREQUEST', message: `request to ${host} failed: ${detail}` };
+  if (raw && isTlsCode(raw)) return { code: raw, message: `TLS error from ${host}: ${detail}` };
+  // EHOSTUNREACH, ENETUNREACH are codes of their own; anything else is named in the message.
+  const code = raw === 'EHOSTUNREACH' || raw === 'ENETUNREACH' ? raw : 'EREQUEST';
+  return { code, message: `request to ${host} failed: ${raw && code === 'EREQUEST' ? `${raw} ` : ''}${detail}` };
 }
 
 function headerRecord(headers: Dispatcher.ResponseData['headers']): Record<string, string | string[]> {
@@ -138,7 +135,7 @@ export function createSender(options: SendOptions): Sender {
       }
       const response: HttpResponse = { status: res.statusCode, headers: headerRecord(res.headers), ...read };
       if (res.statusCode >= 200 && res.statusCode < 300) return { ok: true, response };
-      return { ok: false, response, failure: { code: String(res.statusCode), message: `error status ${res.statusCode} from ${host}` } };
+      return { ok: false, response, failure: { code: `${res.statusCode}`, message: `error status ${res.statusCode} from ${host}` } };
     },
     /**
      * Abort whatever is still in flight: a host that hangs must not hold up a shutdown. The

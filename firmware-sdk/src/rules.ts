@@ -18,6 +18,11 @@ export var CBOR_TAG = [0xd9, 0xd9, 0xf7];
 /** Level after a device ID where the bridge tells a device why it refused something. */
 export const ERROR_LEVEL = 'hookwire/error';
 
+/** The rules in words, for error messages and guidance (the SDK's module leaves them out). */
+export const NAME_RULE = '1-64 characters of A-Z a-z 0-9 _ - /';
+export const RESERVED_RULE = 'event names starting with hook-sent, hook-response, hook-error, spark, particle or hookwire are reserved for the cloud';
+export const PRIVATE_RULE = "events under another device's ID are private to that device";
+
 /** Stable codes for a name or payload that is refused. */
 export const EVENT_NAME_INVALID = 'EVENT_NAME_INVALID';
 export const EVENT_NAME_RESERVED = 'EVENT_NAME_RESERVED';

@@ -3,7 +3,7 @@
 // what was captured, with a long-poll for watching.
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { HookwireError } from '../../errors.ts';
+import { HookwireError, NotFoundError } from '../../errors.ts';
 import { REDACTED, isSecretName, redactBody, redactHeaders } from '../../webhooks/redact.ts';
 import { Bins, DEFAULT_RESPONSE, checkBinName, type BinResponse, type BinSummary, type CapturedRequest } from '../bins.ts';
 import type { ApiContext } from '../context.ts';
@@ -117,7 +117,7 @@ export default function bins({ app }: ApiContext) {
     url: urlOf(req, s.name),
     response: isAdmin(req) ? s.response : { ...s.response, headers: redactHeaders(s.response.headers) },
   });
-  const notFound = (name: string) => new HookwireError('BIN_NOT_FOUND', `no bin ${name}: it is made by its first request to /bin/${name}, or by PUT /v1/bins/${name}`, { status: 404 });
+  const notFound = (name: string) => new NotFoundError('BIN_NOT_FOUND', `no bin ${name}: it is made by its first request to /bin/${name}, or by PUT /v1/bins/${name}`);
 
   app.get('/v1/bins', async (req) => store.list().map((s) => view(req, s)));
 

@@ -1,7 +1,7 @@
 // The device registry: create (the token is shown once), list, get, rename, rotate token, delete.
 
-import { isDeviceId } from '../../../firmware-sdk/src/rules.ts';
-import { HookwireError } from '../../errors.ts';
+import { isDeviceId } from '../../../firmware-sdk/rules.ts';
+import { NotFoundError } from '../../errors.ts';
 import { hashSecret, newDeviceId, newSecret } from '../../ids.ts';
 import type { DeviceRecord, Store } from '../../store/index.ts';
 import type { ApiContext } from '../context.ts';
@@ -26,7 +26,7 @@ export function deviceJson(d: DeviceRecord, connected: boolean) {
 /** Find a device by ID or name, as Particle's API accepts either. */
 export async function findDevice(store: Store, idOrName: string): Promise<DeviceRecord> {
   const device = isDeviceId(idOrName) ? await store.devices.get(idOrName) : await store.devices.getByName(idOrName);
-  if (!device) throw new HookwireError('DEVICE_NOT_FOUND', `no device ${idOrName}`, { status: 404 });
+  if (!device) throw new NotFoundError('DEVICE_NOT_FOUND', `no device ${idOrName}`);
   return device;
 }
 
@@ -58,7 +58,7 @@ export default function devices({ app, store, broker }: ApiContext) {
       productId: optionalInt(body, ['product_id', 'productId']),
       firmwareVersion: optionalInt(body, ['firmware_version', 'firmwareVersion']),
     });
-    if (!updated) throw new HookwireError('DEVICE_NOT_FOUND', `no device ${req.params.id}`, { status: 404 });
+    if (!updated) throw new NotFoundError('DEVICE_NOT_FOUND', `no device ${req.params.id}`);
     // Product and firmware are read at connect: reconnect the device so they apply.
     broker.disconnectDevice(device.id);
     return deviceJson(updated, false);

@@ -14,9 +14,10 @@
 // refused, is told to the bus as `inbound` for the dashboard.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { isReservedName, isValidName } from '../../../firmware-sdk/src/rules.ts';
-import { HookwireError } from '../../errors.ts';
-import { API_COREID, decodeData, makeEvent, type EventBus, type HookwireEvent, type Inbound } from '../../events/index.ts';
+import { isReservedName, isValidName } from '../../../firmware-sdk/rules.ts';
+import { isFixedCode } from '../../codes.ts';
+import { HookwireError, NotFoundError, StoreError } from '../../errors.ts';
+import { API_COREID, decodePayload, makeEvent, type EventBus, type HookwireEvent, type Inbound } from '../../events/index.ts';
 import type { Logger } from '../../log.ts';
 import type { ApiContext } from '../context.ts';
 import { bodyOf, optionalInt, type Body } from '../input.ts';
@@ -30,7 +31,7 @@ type Req = FastifyRequest<{ Params: Params }>;
 function productOf(params: Params): number | undefined {
   if (params.product === undefined) return undefined;
   if (!/^\d+$/.test(params.product)) {
-    throw new HookwireError('PRODUCT_NOT_FOUND', `product "${params.product}" not found: use the numeric product ID (slugs are not supported)`, { status: 404 });
+    throw new NotFoundError('PRODUCT_NOT_FOUND', `product "${params.product}" not found: use the numeric product ID (slugs are not supported)`);
   }
   return Number(params.product);
 }
@@ -69,7 +70,7 @@ function apiEvent(body: Body, productId: number | null): { event: HookwireEvent;
   checkPrivate(body);
   optionalInt(body, ['ttl']); // Particle: accepted, not implemented
   const payload = Buffer.from(dataText(body.data), 'utf8');
-  const data = decodeData(payload); // the same 1024-byte limit as a device's text event
+  const data = decodePayload(payload); // the same 1024-byte limit as a device's text event
   if ('code' in data) throw new HookwireError(data.code, data.message, { field: 'data' });
   return { event: makeEvent(name, data, { coreid: API_COREID, productId, firmwareVersion: null }), payload };
 }
@@ -97,7 +98,8 @@ function inboundHook(bus: EventBus, log: Logger) {
     if (body && typeof body === 'object' && typeof body.name === 'string' && body.name) inbound.name = body.name.slice(0, 64);
     if (!ok) {
       const answer = answerOf(payload);
-      inbound.code = typeof answer.code === 'string' ? answer.code : reply.statusCode === 401 ? 'UNAUTHORIZED' : `HTTP_${reply.statusCode}`;
+      inbound.code = typeof answer.code === 'string' && isFixedCode(answer.code) ? answer.code
+        : reply.statusCode === 401 ? 'UNAUTHORIZED' : reply.statusCode >= 500 ? 'INTERNAL' : 'BAD_REQUEST';
       const message = answer.error_description ?? answer.error;
       if (typeof message === 'string') inbound.message = message;
       log.info({ code: inbound.code, status: reply.statusCode, event: inbound.name }, 'API publish refused');
@@ -118,7 +120,7 @@ export default function events({ app, bus, broker, store, logger, sseKeepAliveMs
   async function deviceOf(req: Req, productId: number | undefined): Promise<string> {
     const device = await findDevice(store, req.params.id!);
     if (productId !== undefined && device.productId !== productId) {
-      throw new HookwireError('DEVICE_NOT_FOUND', `no device ${req.params.id} in product ${productId}`, { status: 404 });
+      throw new NotFoundError('DEVICE_NOT_FOUND', `no device ${req.params.id} in product ${productId}`);
     }
     return device.id;
   }
@@ -159,7 +161,7 @@ export default function events({ app, bus, broker, store, logger, sseKeepAliveMs
       await broker.publishEvent(event, payload);
     } catch (err) {
       log.error({ err, event: event.name }, 'API publish could not be stored');
-      throw new HookwireError('STORE_FAILED', 'the event could not be stored; try again', { status: 503 });
+      throw new StoreError('the event could not be stored; try again');
     }
     return { ok: true };
   }

@@ -2,10 +2,10 @@
 // legacy `/v1/webhooks`, each also under `/v1/products/:product/` as a product filter.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { HookwireError } from '../../errors.ts';
+import { HookwireError, NotFoundError } from '../../errors.ts';
 import { redactTemplate, redactUrl } from '../../webhooks/redact.ts';
 import { templateOf, type FailedDelivery, type Integration, type ReplaySelector, type TestInput } from '../../webhooks/index.ts';
-import { guidance } from '../../webhooks/guidance.ts';
+import { guidanceOf } from '../../codes.ts';
 import type { ApiContext } from '../context.ts';
 import { bodyOf, optionalInt, optionalString, type Body } from '../input.ts';
 
@@ -15,7 +15,7 @@ type Params = { product?: string; id?: string };
 function productOf(params: Params): number | null {
   if (params.product === undefined) return null;
   if (!/^\d+$/.test(params.product)) {
-    throw new HookwireError('PRODUCT_NOT_FOUND', `product "${params.product}" not found: use the numeric product ID (slugs are not supported)`, { status: 404 });
+    throw new NotFoundError('PRODUCT_NOT_FOUND', `product "${params.product}" not found: use the numeric product ID (slugs are not supported)`);
   }
   return Number(params.product);
 }
@@ -95,7 +95,7 @@ function failureOf(d: FailedDelivery) {
     event: d.event,
     attempts: d.attempts,
     last_code: d.lastCode,
-    reason: code ? guidance(code).title : null,
+    reason: code ? guidanceOf(code).title : null,
     created_at: new Date(d.createdAt).toISOString(),
     finished_at: d.finishedAt === null ? null : new Date(d.finishedAt).toISOString(),
   };

@@ -3,7 +3,7 @@
 
 import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { HookwireError } from '../../errors.ts';
+import { HookwireError, NotFoundError } from '../../errors.ts';
 import { hashSecret, newSecret } from '../../ids.ts';
 import type { ApiTokenRecord, TokenScope } from '../../store/index.ts';
 import type { ApiContext } from '../context.ts';
@@ -36,7 +36,7 @@ export default function tokens({ app, store }: ApiContext) {
   // Revoked at once: every request looks its token up, so the next one gets 401.
   app.delete('/v1/access_tokens/:id', admin, async (req: FastifyRequest<{ Params: { id: string } }>) => {
     const found = (await store.tokens.list()).find((t) => t.id === req.params.id);
-    if (!found) throw new HookwireError('TOKEN_NOT_FOUND', `no API token ${req.params.id}`, { status: 404 });
+    if (!found) throw new NotFoundError('TOKEN_NOT_FOUND', `no API token ${req.params.id}`);
     if (!found.revokedAt) await store.tokens.revoke(found.id);
     const after = (await store.tokens.list()).find((t) => t.id === found.id)!;
     return { ok: true, ...tokenJson(after) };

@@ -3,7 +3,7 @@
 
 import { parseArgs } from 'node:util';
 import type { DeliveryLog } from '../../webhooks/record.ts';
-import { guidance } from '../../webhooks/guidance.ts';
+import { guidanceOf } from '../../codes.ts';
 import type { Command } from '../command.ts';
 import { integrationPath, usageError } from '../integration-path.ts';
 
@@ -43,7 +43,7 @@ function describe(i: Detail, successes: DeliveryLog[], errors: DeliveryLog[]): s
     out.push(line(l));
     if (l.error) out.push(`      ${l.error.message}`);
     if (l.response?.body) out.push(`      response: ${JSON.stringify(l.response.body.slice(0, 120))}`);
-    const g = guidance(l.error?.code ?? '');
+    const g = guidanceOf(l.error?.code ?? '');
     out.push(`      → ${g.title}: ${g.check}`);
   }
   return out;
@@ -61,7 +61,7 @@ const command: Command = {
     const successes = i.logs.filter((l) => l.ok);
     const errors = i.logs.filter((l) => !l.ok);
     if (values.json) {
-      ctx.out(JSON.stringify({ id: i.id, state: i.state, counters: i.counters, successes, errors: errors.map((l) => ({ ...l, guidance: guidance(l.error?.code ?? '') })) }, null, 2));
+      ctx.out(JSON.stringify({ id: i.id, state: i.state, counters: i.counters, successes, errors: errors.map((l) => ({ ...l, guidance: guidanceOf(l.error?.code ?? '') })) }, null, 2));
     } else {
       for (const l of describe(i, successes, errors)) ctx.out(l);
     }

@@ -3,7 +3,7 @@
 // being over the device limit; devices subscribed to the responses of an integration that
 // never answers; and devices subscribed where the responses never go.
 
-import { isDeviceId } from '../../../firmware-sdk/src/rules.ts';
+import { isDeviceId } from '../../../firmware-sdk/rules.ts';
 import type { HookwireEvent } from '../../events/index.ts';
 import { webhookDefaults, type Integration } from '../../webhooks/index.ts';
 import { eventView, render } from '../../webhooks/render.ts';

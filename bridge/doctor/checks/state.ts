@@ -3,7 +3,7 @@
 // stopped for too many errors; sleeping hosts with their skipped counts; errors grouped by
 // code with what each code usually means.
 
-import { guidance } from '../../webhooks/guidance.ts';
+import { guidanceOf } from '../../codes.ts';
 import type { Integration, IntegrationStatus } from '../../webhooks/index.ts';
 import { iso, label, plural, some, type Check, type CheckContext } from '../context.ts';
 import type { Finding } from '../types.ts';
@@ -66,7 +66,7 @@ export const tooManyErrors: Check = async (ctx) => {
     if (s.state !== 'TooManyErrors') continue;
     const failed = await ctx.failedKept(i.id);
     const code = s.lastError?.code;
-    const fix = code ? guidance(code).check : 'see hookwire logs ' + i.id;
+    const fix = code ? guidanceOf(code).check : 'see hookwire logs ' + i.id;
     const evidence = { state: s.state, reason: s.reason, since: s.changedAt, disabledBy: s.disabledBy, disabledAt: s.disabledAt, failedDeliveriesKept: failed, ...counters(s) };
     if (i.disabled) {
       out.push({
@@ -181,7 +181,7 @@ export const errorsByCode: Check = async (ctx) => {
     const failing = s.consecutiveErrors > 0;
     const failed = s.totalDropped > 0 ? await ctx.failedKept(i.id) : 0;
     for (const f of figures) {
-      const g = guidance(f.code);
+      const g = guidanceOf(f.code);
       const count = f.sinceStart
         ? `${plural(f.sinceStart, 'error')} since the bridge started`
         : `${f.inRecentLogs} of the last 10 errors logged`;

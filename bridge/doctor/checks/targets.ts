@@ -3,7 +3,7 @@
 // and what its recent deliveries failed with is added. A host made of {{variables}} depends
 // on each event and cannot be probed: that is said, as information.
 
-import { guidance } from '../../webhooks/guidance.ts';
+import { guidanceOf } from '../../codes.ts';
 import type { Integration } from '../../webhooks/index.ts';
 import { redactUrl } from '../../webhooks/redact.ts';
 import { label, plural, staticTarget, type Check, type CheckContext } from '../context.ts';
@@ -41,7 +41,7 @@ function unreachable(i: Integration, r: ProbeResult, failures: Record<string, nu
     severity: 'error',
     integrationId: i.id,
     message: `${label(i)} calls ${redactUrl(i.url)}, but ${whatFailed(r, timeoutMs)}.${failuresText(failures)}`,
-    next: `${guidance(r.code!).check} Then try it: hookwire test ${i.id}`,
+    next: `${guidanceOf(r.code!).check} Then try it: hookwire test ${i.id}`,
     evidence: { host: r.host, port: r.port, address: r.address ?? null, stage: r.stage, code: r.code, probeMs: r.ms, timeoutMs, recentFailures: failures },
   };
 }
@@ -55,7 +55,7 @@ function unreachableByErrors(ctx: CheckContext, i: Integration, t: ProbeTarget, 
     severity: 'error',
     integrationId: i.id,
     message: `${label(i)} calls ${redactUrl(i.url)}, and its last ${plural(s.consecutiveErrors, 'delivery', 'deliveries')} failed: ${s.lastError.message} (not probed).${failuresText(failures)}`,
-    next: `${guidance(s.lastError.code).check} Then try it: hookwire test ${i.id}`,
+    next: `${guidanceOf(s.lastError.code).check} Then try it: hookwire test ${i.id}`,
     evidence: { host: t.host, port: t.port, code: s.lastError.code, probed: false, consecutiveErrors: s.consecutiveErrors, recentFailures: failures },
   };
 }
