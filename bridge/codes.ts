@@ -8,6 +8,8 @@
 // TLS error by Node's or OpenSSL's name. The dashboard, the doctor, `hookwire logs` and the
 // test endpoint all read guidance from here.
 
+import { NAME_RULE } from '../firmware-sdk/rules.ts';
+
 export interface Guidance {
   /** A short name for the code. */
   title: string;
@@ -67,7 +69,7 @@ const CODE_TABLE = {
   // --- Events: what the broker refuses from devices, and the API from services ------------
   EVENT_NAME_INVALID: {
     title: 'Invalid event name', http: 400, mqtt: 'a notice on <deviceID>/hookwire/error (+, # and empty names close the connection)',
-    meaning: 'An event name must be 1-64 characters of A-Z a-z 0-9 _ - /.', check: 'Fix the name the device or service publishes.',
+    meaning: `An event name must be ${NAME_RULE}.`, check: 'Fix the name the device or service publishes.',
   },
   EVENT_NAME_RESERVED: {
     title: 'Reserved event name', http: 400, mqtt: 'a notice on <deviceID>/hookwire/error',

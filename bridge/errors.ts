@@ -91,6 +91,11 @@ export class PacketTooLargeError extends HookwireError<'PACKET_TOO_LARGE'> {
   }
 }
 
+/** Throw the error for an unusable input field: `<field> <message>`, the field named. */
+export function invalidField(field: string, message: string, code: InputCode | 'TEMPLATE_INVALID' = 'BAD_REQUEST'): never {
+  throw new HookwireError(code, `${field} ${message}`, { field });
+}
+
 export function isHookwireError(err: unknown): err is HookwireError {
   return err instanceof HookwireError;
 }

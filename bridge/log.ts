@@ -2,15 +2,10 @@
 
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import { REDACTED, logPaths } from './redact.ts';
 
 export type { Logger };
 
-/** Paths pino blanks out wherever they appear in a log record. */
-export const redactPaths = [
-  'token', '*.token', 'password', '*.password', 'secret', '*.secret', 'auth', '*.auth',
-  'headers.authorization', '*.headers.authorization', 'req.headers.authorization',
-  'headers["x-api-key"]', '*.headers["x-api-key"]',
-];
 
 export interface LogOptions {
   level: string;
@@ -20,7 +15,7 @@ export interface LogOptions {
 }
 
 export function createLogger(options: LogOptions): Logger {
-  const opts = { level: options.level, redact: { paths: redactPaths, censor: '[redacted]' }, base: { name: 'hookwire' } };
+  const opts = { level: options.level, redact: { paths: logPaths, censor: REDACTED }, base: { name: 'hookwire' } };
   if (options.pretty) {
     return pino(opts, pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' }));
   }

@@ -125,7 +125,7 @@ export function checkOptions(options: SimulationOptions): { option: keyof Simula
   const problems: [keyof SimulationOptions, boolean, string][] = [
     ['devices', wholeAtLeast1(o.devices) && o.devices <= 100_000, 'must be a whole number from 1 to 100000'],
     ['rate', Number.isFinite(o.rate) && o.rate > 0, 'must be a number of events per second > 0'],
-    ['event', rules.publishNameError(o.event, '') === '', 'must be 1-64 characters of A-Z a-z 0-9 _ - / and not reserved (hook-*, spark*, particle*, hookwire*)'],
+    ['event', rules.publishNameError(o.event, '') === '', `must be ${rules.NAME_RULE} and not reserved (hook-*, spark*, particle*, hookwire*)`],
     ['qos', o.qos === 0 || o.qos === 1, 'must be 0 or 1'],
     ['durationS', o.durationS === undefined || (Number.isFinite(o.durationS) && o.durationS > 0), 'must be a number of seconds > 0'],
     // The bridge's device-name rule, with room for the `-0001` suffix.

@@ -1,7 +1,7 @@
 // Reading request bodies: each reader takes the field's accepted spellings (Particle's
 // clients use snake_case, camelCase and lowercase) and names the field when it is wrong.
 
-import { HookwireError } from '../errors.ts';
+import { InputError, NotFoundError, invalidField } from '../errors.ts';
 
 export type Body = Record<string, unknown>;
 
@@ -9,7 +9,7 @@ export type Body = Record<string, unknown>;
 export function bodyOf(raw: unknown): Body {
   if (raw === undefined || raw === null || raw === '') return {};
   if (typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new HookwireError('BAD_REQUEST', 'request body must be a JSON object or a form');
+    throw new InputError('BAD_REQUEST', 'request body must be a JSON object or a form');
   }
   return raw as Body;
 }
@@ -19,15 +19,20 @@ function pick(body: Body, names: string[]): [string, unknown] {
   return [names[0]!, undefined];
 }
 
-function invalid(field: string, message: string): never {
-  throw new HookwireError('BAD_REQUEST', `${field} ${message}`, { field });
+/** The product a `/v1/products/:product/...` route is scoped to; null when not scoped. */
+export function productScope(params: { product?: string }): number | null {
+  if (params.product === undefined) return null;
+  if (!/^\d+$/.test(params.product)) {
+    throw new NotFoundError('PRODUCT_NOT_FOUND', `product "${params.product}" not found: use the numeric product ID (slugs are not supported)`);
+  }
+  return Number(params.product);
 }
 
 export function optionalString(body: Body, names: string[], rule?: { pattern: RegExp; describe: string }): string | undefined {
   const [field, value] = pick(body, names);
   if (value === undefined) return undefined;
-  if (typeof value !== 'string') invalid(field, 'must be a string');
-  if (rule && !rule.pattern.test(value)) invalid(field, rule.describe);
+  if (typeof value !== 'string') invalidField(field, 'must be a string');
+  if (rule && !rule.pattern.test(value)) invalidField(field, rule.describe);
   return value;
 }
 
@@ -36,6 +41,6 @@ export function optionalInt(body: Body, names: string[]): number | undefined {
   const [field, value] = pick(body, names);
   if (value === undefined) return undefined;
   const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) invalid(field, 'must be a whole number');
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) invalidField(field, 'must be a whole number');
   return n;
 }

@@ -12,7 +12,7 @@ import { targetsReachable } from './checks/targets.ts';
 import { templatesRenderJson } from './checks/templates.ts';
 import { whyNeverFired } from './checks/names.ts';
 import { checkContext, doctorDefaults, iso, type Check, type DoctorBroker, type DoctorOptions, type DoctorWebhooks } from './context.ts';
-import { redactText } from './redact.ts';
+import { redactText } from '../redact.ts';
 import { createTracker, type TrackerOptions } from './tracker.ts';
 import { CHECK_CODES, SEVERITY_ORDER, needsAttention, type DoctorReport, type Finding } from './types.ts';
 

@@ -5,9 +5,9 @@
 // Nothing is stored or published: no delivery, counters, state, logs, throttle score or
 // hook-response.
 
-import { isDeviceId, isValidName } from '../../firmware-sdk/rules.ts';
+import { NAME_RULE, isDeviceId, isValidName } from '../../firmware-sdk/rules.ts';
 import { decodePayload, isDataError, makeEvent, type HookwireEvent } from '../events/model.ts';
-import { HookwireError } from '../errors.ts';
+import { HookwireError, invalidField } from '../errors.ts';
 import { guidanceOf, type Guidance } from '../codes.ts';
 import type { Integration } from './integration.ts';
 import type { DryRun } from './pipeline.ts';
@@ -49,18 +49,15 @@ export interface TestResult {
   disabled: boolean;
 }
 
-function invalid(field: string, message: string): never {
-  throw new HookwireError('BAD_REQUEST', `${field} ${message}`, { field });
-}
 
 /** The synthetic event a test sends; a BAD_REQUEST naming the field when the input is unusable. */
 export function testEvent(integration: Integration, input: TestInput, now = Date.now()): HookwireEvent {
   const name = input.name ?? integration.event;
-  if (!isValidName(name)) invalid('name', 'must be 1-64 characters of A-Z a-z 0-9 _ - /');
+  if (!isValidName(name)) invalidField('name', `must be ${NAME_RULE}`);
   // Particle: `event` is a prefix; a name it does not start with would never trigger this integration.
-  if (!name.startsWith(integration.event)) invalid('name', `must start with the integration's event "${integration.event}"`);
+  if (!name.startsWith(integration.event)) invalidField('name', `must start with the integration's event "${integration.event}"`);
   const coreid = input.deviceId ?? integration.deviceID ?? TEST_DEVICE_ID;
-  if (!isDeviceId(coreid)) invalid('device_id', 'must be a device ID (24 lowercase hex characters)');
+  if (!isDeviceId(coreid)) invalidField('device_id', 'must be a device ID (24 lowercase hex characters)');
   const decoded = decodePayload(Buffer.from(input.data ?? TEST_DATA));
   if (isDataError(decoded)) throw new HookwireError(decoded.code, decoded.message, { field: 'data' });
   return makeEvent(name, decoded, { coreid, productId: integration.productId, firmwareVersion: null }, now);

@@ -3,8 +3,8 @@
 // or throws a HookwireError naming the field at fault.
 
 import Mustache from 'mustache';
-import { isDeviceId, isValidName } from '../../firmware-sdk/rules.ts';
-import { HookwireError } from '../errors.ts';
+import { NAME_RULE, isDeviceId, isValidName } from '../../firmware-sdk/rules.ts';
+import { HookwireError, invalidField } from '../errors.ts';
 import { isCloudResponseName } from './names.ts';
 import { DEFAULT_RETRY_POLICY, parseRetryPolicy, type RetryPolicy } from './retry.ts';
 
@@ -87,23 +87,20 @@ function field(input: Input, name: string): [string, unknown] {
   return [name, undefined];
 }
 
-function invalid(fieldName: string, message: string, code: 'BAD_REQUEST' | 'TEMPLATE_INVALID' = 'BAD_REQUEST'): never {
-  throw new HookwireError(code, `${fieldName} ${message}`, { field: fieldName });
-}
 
 /** A mustache template must parse; its error names the field. */
 function checkMustache(fieldName: string, template: string): void {
   try {
     Mustache.parse(template);
   } catch (err) {
-    invalid(fieldName, `is not a valid template: ${(err as Error).message}`, 'TEMPLATE_INVALID');
+    invalidField(fieldName, `is not a valid template: ${(err as Error).message}`, 'TEMPLATE_INVALID');
   }
 }
 
 function optionalString(input: Input, name: string, templated: boolean): string | undefined {
   const [alias, value] = field(input, name);
   if (value === undefined) return undefined;
-  if (typeof value !== 'string') invalid(alias, 'must be a string');
+  if (typeof value !== 'string') invalidField(alias, 'must be a string');
   if (templated) checkMustache(alias, value);
   return value;
 }
@@ -115,7 +112,7 @@ function bool(input: Input, name: string, fallback: boolean): boolean {
   if (typeof value === 'boolean') return value;
   if (value === 'true') return true;
   if (value === 'false') return false;
-  invalid(alias, 'must be true or false');
+  invalidField(alias, 'must be true or false');
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -124,7 +121,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 /** Check every key and string value of a templated object, recursively. */
 function checkObject(path: string, value: unknown): TemplateObject {
-  if (!isPlainObject(value)) invalid(path, 'must be an object');
+  if (!isPlainObject(value)) invalidField(path, 'must be an object');
   const walk = (p: string, v: unknown): void => {
     if (typeof v === 'string') checkMustache(p, v);
     else if (Array.isArray(v)) v.forEach((item, i) => walk(`${p}.${i}`, item));
@@ -140,13 +137,13 @@ function checkObject(path: string, value: unknown): TemplateObject {
 /** A URL template must be http(s) and parse once its tags are filled in. */
 function checkUrl(alias: string, url: string): void {
   checkMustache(alias, url);
-  if (!/^https?:\/\//i.test(url)) invalid(alias, 'must start with http:// or https://');
+  if (!/^https?:\/\//i.test(url)) invalidField(alias, 'must start with http:// or https://');
   // '0' fits wherever a tag may stand: a host label, a port, a path or a query.
   const sample = url.replace(/\{\{\{?[^}]*\}?\}\}/g, '0');
   try {
     new URL(sample);
   } catch {
-    invalid(alias, `is not a valid URL: ${url}`);
+    invalidField(alias, `is not a valid URL: ${url}`);
   }
 }
 
@@ -159,24 +156,24 @@ export function parseTemplate(raw: unknown): WebhookTemplate {
   const input = raw;
 
   const [eventAlias, event] = field(input, 'event');
-  if (event === undefined || event === '') invalid('event', 'is required: the event name prefix that triggers the webhook');
-  if (typeof event !== 'string' || !isValidName(event)) invalid(eventAlias, 'must be 1-64 characters of A-Z a-z 0-9 _ - / (a prefix, no wildcards)');
-  if (isCloudResponseName(event)) invalid(eventAlias, 'cannot be a hook-sent, hook-response or hook-error name: those events never trigger integrations');
+  if (event === undefined || event === '') invalidField('event', 'is required: the event name prefix that triggers the webhook');
+  if (typeof event !== 'string' || !isValidName(event)) invalidField(eventAlias, `must be ${NAME_RULE} (a prefix, no wildcards)`);
+  if (isCloudResponseName(event)) invalidField(eventAlias, 'cannot be a hook-sent, hook-response or hook-error name: those events never trigger integrations');
 
   const [urlAlias, url] = field(input, 'url');
-  if (url === undefined || url === '') invalid('url', 'is required');
-  if (typeof url !== 'string') invalid(urlAlias, 'must be a string');
+  if (url === undefined || url === '') invalidField('url', 'is required');
+  if (typeof url !== 'string') invalidField(urlAlias, 'must be a string');
   checkUrl(urlAlias, url);
 
   const [rtAlias, rt] = field(input, 'requestType');
   const requestType = rt === undefined ? 'POST' : String(rt).toUpperCase();
-  if (!(REQUEST_TYPES as readonly string[]).includes(requestType)) invalid(rtAlias, `must be one of ${REQUEST_TYPES.join(', ')}`);
+  if (!(REQUEST_TYPES as readonly string[]).includes(requestType)) invalidField(rtAlias, `must be one of ${REQUEST_TYPES.join(', ')}`);
 
   const [devAlias, deviceID] = field(input, 'deviceID');
-  if (deviceID !== undefined && (typeof deviceID !== 'string' || !isDeviceId(deviceID))) invalid(devAlias, 'must be a device ID (24 hex characters)');
+  if (deviceID !== undefined && (typeof deviceID !== 'string' || !isDeviceId(deviceID))) invalidField(devAlias, 'must be a device ID (24 hex characters)');
 
   const bodies = (['json', 'form', 'body'] as const).filter((f) => field(input, f)[1] !== undefined);
-  if (bodies.length > 1) invalid(bodies[1]!, `cannot be used with ${bodies[0]}: json, form and body are mutually exclusive`);
+  if (bodies.length > 1) invalidField(bodies[1]!, `cannot be used with ${bodies[0]}: json, form and body are mutually exclusive`);
 
   const template: WebhookTemplate = {
     event,
@@ -193,7 +190,7 @@ export function parseTemplate(raw: unknown): WebhookTemplate {
   if (retryPolicy !== undefined) template.retryPolicy = parseRetryPolicy(retryPolicy, retryAlias);
   const [emailAlias, errorsEmail] = field(input, 'errorsEmail');
   if (errorsEmail !== undefined) {
-    if (typeof errorsEmail !== 'string' || !/^[^\s@]+@[^\s@]+$/.test(errorsEmail)) invalid(emailAlias, 'must be an email address');
+    if (typeof errorsEmail !== 'string' || !/^[^\s@]+@[^\s@]+$/.test(errorsEmail)) invalidField(emailAlias, 'must be an email address');
     template.errorsEmail = errorsEmail;
   }
   if (deviceID !== undefined) template.deviceID = deviceID as string;
@@ -216,10 +213,10 @@ export function parseTemplate(raw: unknown): WebhookTemplate {
 
   const [headersAlias, headers] = field(input, 'headers');
   if (headers !== undefined) {
-    if (!isPlainObject(headers)) invalid(headersAlias, 'must be an object of header names to values');
+    if (!isPlainObject(headers)) invalidField(headersAlias, 'must be an object of header names to values');
     template.headers = {};
     for (const [k, v] of Object.entries(headers)) {
-      if (typeof v !== 'string' && typeof v !== 'number') invalid(`${headersAlias}.${k}`, 'must be a string');
+      if (typeof v !== 'string' && typeof v !== 'number') invalidField(`${headersAlias}.${k}`, 'must be a string');
       checkMustache(`${headersAlias}.${k}`, k);
       checkMustache(`${headersAlias}.${k}`, String(v));
       template.headers[k] = String(v);
@@ -228,11 +225,11 @@ export function parseTemplate(raw: unknown): WebhookTemplate {
 
   const [authAlias, auth] = field(input, 'auth');
   if (auth !== undefined) {
-    if (!isPlainObject(auth)) invalid(authAlias, 'must be {username, password}');
+    if (!isPlainObject(auth)) invalidField(authAlias, 'must be {username, password}');
     const username = auth.username ?? '';
     const password = auth.password ?? '';
-    if (typeof username !== 'string') invalid(`${authAlias}.username`, 'must be a string');
-    if (typeof password !== 'string') invalid(`${authAlias}.password`, 'must be a string');
+    if (typeof username !== 'string') invalidField(`${authAlias}.username`, 'must be a string');
+    if (typeof password !== 'string') invalidField(`${authAlias}.password`, 'must be a string');
     checkMustache(`${authAlias}.username`, username);
     checkMustache(`${authAlias}.password`, password);
     template.auth = { username, password };

@@ -3,7 +3,7 @@
 
 import type { HookwireEvent } from '../events/index.ts';
 import type { OutgoingRequest } from './render.ts';
-import { redactHeaders, redactRequest, type LoggedRequest } from './redact.ts';
+import { redactHeaders, redactRequest, type LoggedRequest } from '../redact.ts';
 import type { HttpResponse, SendFailure } from './send.ts';
 
 /** Log entries keep this much of a response body, bytes. */

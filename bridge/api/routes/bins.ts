@@ -4,7 +4,7 @@
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HookwireError, NotFoundError } from '../../errors.ts';
-import { REDACTED, isSecretName, redactBody, redactHeaders } from '../../webhooks/redact.ts';
+import { REDACTED, isSecretName, redactBody, redactHeaders } from '../../redact.ts';
 import { Bins, DEFAULT_RESPONSE, checkBinName, type BinResponse, type BinSummary, type CapturedRequest } from '../bins.ts';
 import type { ApiContext } from '../context.ts';
 import { bodyOf } from '../input.ts';

@@ -14,27 +14,18 @@
 // refused, is told to the bus as `inbound` for the dashboard.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { isReservedName, isValidName } from '../../../firmware-sdk/rules.ts';
+import { isReservedName, isValidName, NAME_RULE } from '../../../firmware-sdk/rules.ts';
 import { isFixedCode } from '../../codes.ts';
-import { HookwireError, NotFoundError, StoreError } from '../../errors.ts';
+import { HookwireError, InputError, NotFoundError, StoreError } from '../../errors.ts';
 import { API_COREID, decodePayload, makeEvent, type EventBus, type HookwireEvent, type Inbound } from '../../events/index.ts';
 import type { Logger } from '../../log.ts';
 import type { ApiContext } from '../context.ts';
-import { bodyOf, optionalInt, type Body } from '../input.ts';
+import { type Body, bodyOf, optionalInt, productScope } from '../input.ts';
 import { EventStreams, type StreamFilter } from '../sse.ts';
 import { findDevice } from './devices.ts';
 
 type Params = { product?: string; id?: string; '*'?: string };
 type Req = FastifyRequest<{ Params: Params }>;
-
-/** The product a `/v1/products/:product/...` route is scoped to; undefined when not scoped. */
-function productOf(params: Params): number | undefined {
-  if (params.product === undefined) return undefined;
-  if (!/^\d+$/.test(params.product)) {
-    throw new NotFoundError('PRODUCT_NOT_FOUND', `product "${params.product}" not found: use the numeric product ID (slugs are not supported)`);
-  }
-  return Number(params.product);
-}
 
 /** Event data as text: a string as sent, other JSON values as their JSON text, none as ''. */
 function dataText(value: unknown): string {
@@ -62,7 +53,7 @@ function apiEvent(body: Body, productId: number | null): { event: HookwireEvent;
   }
   if (typeof name !== 'string') throw new HookwireError('BAD_REQUEST', 'name must be a string', { field: 'name' });
   if (!isValidName(name)) {
-    throw new HookwireError('EVENT_NAME_INVALID', 'name must be 1-64 characters of A-Z a-z 0-9 _ - /', { field: 'name' });
+    throw new InputError('EVENT_NAME_INVALID', `name must be ${NAME_RULE}`, { field: 'name' });
   }
   if (isReservedName(name)) {
     throw new HookwireError('EVENT_NAME_RESERVED', 'event names starting with hook-sent, hook-response, hook-error, spark, particle or hookwire are reserved for the cloud', { field: 'name' });
@@ -128,7 +119,7 @@ export default function events({ app, bus, broker, store, logger, sseKeepAliveMs
   /** Which events a stream route shows, from its path; throws (a JSON 4xx) before streaming. */
   async function filterOf(req: Req, byDevice: boolean): Promise<StreamFilter> {
     const filter: StreamFilter = { prefix: req.params['*'] ?? '' };
-    const productId = productOf(req.params);
+    const productId = productScope(req.params) ?? undefined;
     if (productId !== undefined) filter.productId = productId;
     if (byDevice) filter.coreid = await deviceOf(req, productId);
     return filter;
@@ -156,7 +147,7 @@ export default function events({ app, bus, broker, store, logger, sseKeepAliveMs
   }
 
   async function publish(req: Req) {
-    const { event, payload } = apiEvent(bodyOf(req.body), productOf(req.params) ?? null);
+    const { event, payload } = apiEvent(bodyOf(req.body), productScope(req.params));
     try {
       await broker.publishEvent(event, payload);
     } catch (err) {

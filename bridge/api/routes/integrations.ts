@@ -3,22 +3,13 @@
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HookwireError, NotFoundError } from '../../errors.ts';
-import { redactTemplate, redactUrl } from '../../webhooks/redact.ts';
+import { redactTemplate, redactUrl } from '../../redact.ts';
 import { templateOf, type FailedDelivery, type Integration, type ReplaySelector, type TestInput } from '../../webhooks/index.ts';
 import { guidanceOf } from '../../codes.ts';
 import type { ApiContext } from '../context.ts';
-import { bodyOf, optionalInt, optionalString, type Body } from '../input.ts';
+import { type Body, bodyOf, optionalInt, optionalString, productScope } from '../input.ts';
 
 type Params = { product?: string; id?: string };
-
-/** The product a `/v1/products/:product/...` route is scoped to; null when not scoped. */
-function productOf(params: Params): number | null {
-  if (params.product === undefined) return null;
-  if (!/^\d+$/.test(params.product)) {
-    throw new NotFoundError('PRODUCT_NOT_FOUND', `product "${params.product}" not found: use the numeric product ID (slugs are not supported)`);
-  }
-  return Number(params.product);
-}
 
 /** A read-only token never sees template secrets (credentials in the URL, headers, auth, fields). */
 const readOnly = (req: FastifyRequest) => req.token?.scope !== 'admin';
@@ -146,7 +137,7 @@ export default function integrations({ app, webhooks }: ApiContext) {
         if (kind === 'integrations' && body.integration_type !== undefined && body.integration_type !== 'Webhook') {
           throw new HookwireError('BAD_REQUEST', 'integration_type must be "Webhook": other integration types are not supported', { field: 'integration_type' });
         }
-        const i = await webhooks.create(body, productOf(req.params));
+        const i = await webhooks.create(body, productScope(req.params));
         return reply.code(201).send({
           ok: true,
           id: i.id,
@@ -157,16 +148,16 @@ export default function integrations({ app, webhooks }: ApiContext) {
         });
       });
 
-      app.get(collection, async (req: Req) => webhooks.list(productOf(req.params)).map((i) => summary(i, readOnly(req))));
+      app.get(collection, async (req: Req) => webhooks.list(productScope(req.params)).map((i) => summary(i, readOnly(req))));
 
-      app.get(item, async (req: Req) => ({ integration: await detail(webhooks.get(req.params.id!, productOf(req.params)), readOnly(req)) }));
+      app.get(item, async (req: Req) => ({ integration: await detail(webhooks.get(req.params.id!, productScope(req.params)), readOnly(req)) }));
 
       // Particle's PUT replaces the whole template; PATCH (Hookwire's) changes the fields given.
-      app.put(item, async (req: Req) => ({ integration: await detail(await webhooks.replace(req.params.id!, bodyOf(req.body), actor(req), productOf(req.params))) }));
-      app.patch(item, async (req: Req) => ({ integration: await detail(await webhooks.patch(req.params.id!, bodyOf(req.body), actor(req), productOf(req.params))) }));
+      app.put(item, async (req: Req) => ({ integration: await detail(await webhooks.replace(req.params.id!, bodyOf(req.body), actor(req), productScope(req.params))) }));
+      app.patch(item, async (req: Req) => ({ integration: await detail(await webhooks.patch(req.params.id!, bodyOf(req.body), actor(req), productScope(req.params))) }));
 
       app.delete(item, async (req: Req, reply: FastifyReply) => {
-        await webhooks.remove(req.params.id!, productOf(req.params));
+        await webhooks.remove(req.params.id!, productScope(req.params));
         // Particle answers 204 for integrations and {"ok": true} for legacy webhooks.
         return kind === 'integrations' ? reply.code(204).send() : { ok: true };
       });
@@ -174,14 +165,14 @@ export default function integrations({ app, webhooks }: ApiContext) {
       for (const action of ['enable', 'disable'] as const) {
         app.post(`${item}/${action}`, async (req: Req) => {
           const reason = optionalString(bodyOf(req.body), ['reason']) ?? '';
-          const i = await webhooks.setEnabled(req.params.id!, action === 'enable', actor(req), reason, productOf(req.params));
+          const i = await webhooks.setEnabled(req.params.id!, action === 'enable', actor(req), reason, productScope(req.params));
           return { integration: await detail(i) };
         });
       }
 
       // Daily success, error and skipped counts, oldest first; today counts from 00:00 UTC.
       app.get(`${item}/history`, async (req: FastifyRequest<{ Params: Params; Querystring: { days?: string } }>) => {
-        const i = webhooks.get(req.params.id!, productOf(req.params));
+        const i = webhooks.get(req.params.id!, productScope(req.params));
         const days = req.query.days === undefined ? 30 : Number(req.query.days);
         if (!Number.isInteger(days) || days < 1 || days > 30) throw new HookwireError('BAD_REQUEST', 'days must be a whole number from 1 to 30', { field: 'days' });
         const counted = new Map((await webhooks.daily(i.id, days)).map((d) => [d.day, d]));
@@ -196,28 +187,28 @@ export default function integrations({ app, webhooks }: ApiContext) {
       // A new signing secret, shown once; the previous one keeps signing for overlap_seconds.
       app.post(`${item}/secret`, async (req: Req) => {
         const overlap = optionalInt(bodyOf(req.body), ['overlap_seconds', 'overlapSeconds']) ?? 86_400;
-        const secret = await webhooks.rotateSecret(req.params.id!, overlap * 1000, productOf(req.params));
+        const secret = await webhooks.rotateSecret(req.params.id!, overlap * 1000, productScope(req.params));
         return { secret, previous_valid_until: webhooks.signing(req.params.id!).previousValidUntil };
       });
       app.delete(`${item}/secret`, async (req: Req, reply: FastifyReply) => {
-        await webhooks.removeSecret(req.params.id!, productOf(req.params));
+        await webhooks.removeSecret(req.params.id!, productScope(req.params));
         return reply.code(204).send();
       });
 
       // Particle's test: a synthetic event through the real render and send; changes nothing.
-      app.post(`${item}/test`, async (req: Req) => webhooks.test(req.params.id!, testInput(bodyOf(req.body)), productOf(req.params)));
+      app.post(`${item}/test`, async (req: Req) => webhooks.test(req.params.id!, testInput(bodyOf(req.body)), productScope(req.params)));
 
       // Failed deliveries kept for replay (30 days), newest first.
       app.get(`${item}/failures`, async (req: FastifyRequest<{ Params: Params; Querystring: Record<string, unknown> }>) => {
         const limit = queryInt(req.query, 'limit', 1, MAX_FAILURES) ?? DEFAULT_FAILURES;
         const since = req.query.since === undefined ? undefined : isoTime(req.query.since, 'since');
-        const { total, deliveries } = await webhooks.failures(req.params.id!, since === undefined ? { limit } : { limit, since }, productOf(req.params));
+        const { total, deliveries } = await webhooks.failures(req.params.id!, since === undefined ? { limit } : { limit, since }, productScope(req.params));
         return { integration_id: req.params.id, total, failures: deliveries.map(failureOf) };
       });
 
       // Replay one failed delivery, those that failed since a time, or all of them.
       app.post(`${item}/replay`, async (req: Req) => {
-        const replayed = await webhooks.replay(req.params.id!, replaySelector(bodyOf(req.body)), productOf(req.params));
+        const replayed = await webhooks.replay(req.params.id!, replaySelector(bodyOf(req.body)), productScope(req.params));
         return { ok: true, replayed };
       });
     }

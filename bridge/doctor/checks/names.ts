@@ -3,6 +3,7 @@
 // excludes every device publishing it; the broker refused the matching events; or nothing
 // like it was published at all.
 
+import { NAME_RULE } from '../../../firmware-sdk/rules.ts';
 import type { Integration } from '../../webhooks/index.ts';
 import { breathe, iso, label, patchStep, plural, some, type Check, type CheckContext } from '../context.ts';
 import { nameMiss, type NameMiss } from '../similar.ts';
@@ -88,7 +89,7 @@ function nearMissFinding(ctx: CheckContext, i: Integration, n: NameSeen, miss: M
 const REFUSAL_NEXT: Record<string, string> = {
   EVENT_TOO_LARGE: 'Send at most 1024 bytes of text per event, or typed (CBOR) data up to 16384 bytes; split larger data over several events.',
   EVENT_NAME_RESERVED: 'Rename the event (names starting with spark, particle, hookwire, hook-sent, hook-response or hook-error are the cloud\'s) and set the trigger to the new name.',
-  EVENT_NAME_INVALID: 'Use 1-64 characters of A-Z a-z 0-9 _ - / in event names.',
+  EVENT_NAME_INVALID: `Use ${NAME_RULE} in event names.`,
   EVENT_PRIVATE_SPACE: 'A device publishes under its own ID only (<its device ID>/...), never under another device\'s.',
   EVENT_DATA_INVALID: 'Send valid CBOR after the self-describe tag (the SDK encodes objects so), or plain text.',
 };

@@ -5,7 +5,7 @@
 
 import { guidanceOf } from '../../codes.ts';
 import type { Integration } from '../../webhooks/index.ts';
-import { redactUrl } from '../../webhooks/redact.ts';
+import { redactUrl } from '../../redact.ts';
 import { label, plural, staticTarget, type Check, type CheckContext } from '../context.ts';
 import { probeAll, type ProbeResult, type ProbeTarget } from '../probe.ts';
 import type { Finding } from '../types.ts';

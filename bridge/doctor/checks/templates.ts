@@ -8,7 +8,7 @@ import type { HookwireEvent } from '../../events/index.ts';
 import type { Integration } from '../../webhooks/index.ts';
 import { eventView, render, type View } from '../../webhooks/render.ts';
 import { label, type Check, type CheckContext } from '../context.ts';
-import { redactText } from '../redact.ts';
+import { redactText } from '../../redact.ts';
 import type { Finding } from '../types.ts';
 
 /** Most of a rendered template shown, characters. */

@@ -1,6 +1,7 @@
-// Secrets never reach a delivery log: credentials in headers, URLs and bodies are blanked.
-
-import type { OutgoingRequest } from './render.ts';
+// Redaction, in one place: secrets never reach a log, a read-only token, or a doctor's report
+// pasted into a ticket. Credentials in headers, URLs, bodies, templates and free text are
+// blanked by name (authorization, api_key, token, password, ...); pino blanks the same
+// fields in log records (`logPaths`).
 
 export const REDACTED = '[redacted]';
 
@@ -56,9 +57,14 @@ export function redactBody(body: string, contentType: string | undefined): strin
 }
 
 /** A request as a delivery log shows it. */
-export type LoggedRequest = Pick<OutgoingRequest, 'method' | 'url' | 'headers' | 'body'>;
+export interface LoggedRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+}
 
-export function redactRequest(request: OutgoingRequest): LoggedRequest {
+export function redactRequest(request: LoggedRequest): LoggedRequest {
   const out: LoggedRequest = { method: request.method, url: redactUrl(request.url), headers: redactHeaders(request.headers) as Record<string, string> };
   if (request.body !== undefined) out.body = redactBody(request.body, request.headers['content-type']);
   return out;
@@ -79,3 +85,22 @@ export function redactTemplate<T extends { url: string; headers?: Record<string,
   if (template.body !== undefined) out.body = redactBody(template.body, 'json');
   return out;
 }
+
+/**
+ * Free text that may hold credentials where it is not valid JSON (a rendered template, an
+ * error): `"key": "value"` and `key=value` pairs whose key names a secret, and URL
+ * credentials, blanked. What the doctor shows goes through here.
+ */
+export function redactText(text: string): string {
+  return text
+    .replace(/https?:\/\/[^\s"'<>]+/g, (url) => redactUrl(url))
+    .replace(/("([^"\\]*)"\s*:\s*)("(?:[^"\\]|\\.)*"|[^,}\]\s]+)/g, (all, head: string, key: string) => (isSecretName(key) ? `${head}"${REDACTED}"` : all))
+    .replace(/([?&\s]|^)([A-Za-z0-9_.-]+)=([^&\s"]*)/g, (all, sep: string, key: string) => (isSecretName(key) ? `${sep}${key}=${REDACTED}` : all));
+}
+
+/** Paths pino blanks out wherever they appear in a log record. */
+export const logPaths = [
+  'token', '*.token', 'password', '*.password', 'secret', '*.secret', 'auth', '*.auth',
+  'headers.authorization', '*.headers.authorization', 'req.headers.authorization',
+  'headers["x-api-key"]', '*.headers["x-api-key"]',
+];
