@@ -9,7 +9,7 @@ import { ensureAdminToken } from './admin-token.ts';
 import { createApi } from './api/index.ts';
 import { createBroker, type Broker } from './broker/index.ts';
 import { makeConfig, type BridgeConfig } from './config.ts';
-import { EventBus } from './events/index.ts';
+import { EventBus, createIngest, type Ingest } from './events/index.ts';
 import { createLogger, type Logger } from './log.ts';
 import { openSqliteStore, type Store } from './store/index.ts';
 import { version } from './version.ts';
@@ -21,6 +21,8 @@ export interface Bridge {
   config: BridgeConfig;
   store: Store;
   bus: EventBus;
+  /** The one way events come in (a test may publish a cloud event through it). */
+  ingest: Ingest;
   broker: Broker;
   webhooks: Webhooks;
   api: FastifyInstance;
@@ -51,19 +53,13 @@ export async function startBridge(overrides: Partial<Record<keyof BridgeConfig, 
   const store = openSqliteStore(config.storePath ?? join(config.dataDir, 'hookwire.db'), config.storeSync);
   const admin = await ensureAdminToken(store, config.dataDir);
   const bus = new EventBus();
-  // The broker hands accepted events to the webhooks, which publish through the broker: the
-  // webhooks exist before the broker listens, so the late binding below is never called early.
-  let webhooks: Webhooks | undefined;
-  const broker = await createBroker({
-    store, bus, logger,
-    accept: (event) => webhooks!.accept(event),
-    maxPacketBytes: config.maxPacketBytes,
-    connectTimeoutSec: config.connectTimeoutSec,
-    drainTimeoutMs: config.mqttDrainTimeoutMs,
-  });
-  webhooks = await createWebhooks({
+  // The event path, in the order an event flows: the broker hands each publish to ingest,
+  // ingest has the webhooks accept it (durably) and puts it on the bus, the webhooks' answers
+  // come back in through ingest, and ingest sends to MQTT subscribers through the broker.
+  const ingest = createIngest({ bus });
+  const webhooks = await createWebhooks({
     store, logger,
-    publish: (name, payload, qos) => void broker.publishCloud(name, payload, qos),
+    publish: ingest.cloud,
     options: {
       timeoutMs: config.webhookTimeoutMs,
       timeScale: config.timeScale,
@@ -72,7 +68,14 @@ export async function startBridge(overrides: Partial<Record<keyof BridgeConfig, 
       notify: { smtpUrl: config.smtpUrl, from: config.mailFrom, emailIntervalMs: config.emailIntervalMs },
     },
   });
-  const api = createApi({ store, bus, broker, webhooks, logger, version, maxBodyBytes: config.maxBodyBytes,
+  const broker = await createBroker({
+    store, bus, logger, ingest,
+    maxPacketBytes: config.maxPacketBytes,
+    connectTimeoutSec: config.connectTimeoutSec,
+    drainTimeoutMs: config.mqttDrainTimeoutMs,
+  });
+  ingest.connect({ acceptance: webhooks, outlet: broker.outlet });
+  const api = createApi({ store, bus, ingest, broker, webhooks, logger, version, maxBodyBytes: config.maxBodyBytes,
     sseKeepAliveMs: config.sseKeepAliveMs, sseMaxBufferedBytes: config.sseMaxBufferedBytes });
 
   let mqttPort: number;
@@ -97,7 +100,7 @@ export async function startBridge(overrides: Partial<Record<keyof BridgeConfig, 
 
   let closing: Promise<void> | undefined;
   return {
-    config, store, bus, broker, webhooks, api, logger, mqttPort, httpPort, url, mqttUrl,
+    config, store, bus, ingest, broker, webhooks, api, logger, mqttPort, httpPort, url, mqttUrl,
     adminTokenPath: admin.path,
     adminToken: admin.created,
     close() {

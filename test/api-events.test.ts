@@ -235,7 +235,7 @@ test('a reader that stops reading is cut off; another reader keeps receiving eve
   const big = Buffer.alloc(16 * 1024, 'y');
   let sent = 0;
   const publishPair = async () => {
-    for (let i = 0; i < 2; i++) b.broker.publishCloud(`stall/${sent++}`, big, 0);
+    for (let i = 0; i < 2; i++) b.ingest.cloud(`stall/${sent++}`, big, 0);
     // Paced by the healthy reader: it never falls behind, so only the stalled one can.
     await healthy.until(() => healthy.frames().length === sent, `the healthy reader at ${sent}`);
   };

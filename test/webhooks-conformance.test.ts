@@ -313,8 +313,8 @@ test('deviceID and product filters; disabled integrations never fire', async () 
 
 test('hook-* events never trigger integrations, even one on a matching prefix', async () => {
   const got = await requestsFor({ event: 'hook' }, async () => {
-    b.broker.publishCloud('hook-sent/x', Buffer.alloc(0), 0);
-    b.broker.publishCloud(`${plain.deviceID()}/hook-response/x/0`, Buffer.from('x'), 0);
+    b.ingest.cloud('hook-sent/x', Buffer.alloc(0), 0);
+    b.ingest.cloud(`${plain.deviceID()}/hook-response/x/0`, Buffer.from('x'), 0);
     await plain.publish('hooks-are-fine', '1', { qos: 1 });
   });
   assert.ok(got.includes('hooks-are-fine'));

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Broker } from '../broker/index.ts';
-import type { EventBus } from '../events/index.ts';
+import type { EventBus, Ingest } from '../events/index.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/index.ts';
 import type { Webhooks } from '../webhooks/index.ts';
@@ -8,6 +8,8 @@ import type { Webhooks } from '../webhooks/index.ts';
 export interface ApiOptions {
   store: Store;
   bus: EventBus;
+  /** Where the API's publishes go in. */
+  ingest: Ingest;
   broker: Broker;
   webhooks: Webhooks;
   logger: Logger;

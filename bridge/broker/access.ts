@@ -11,7 +11,7 @@
 
 import type { AedesPublishPacket, AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
 import { ERROR_LEVEL, PRIVATE_RULE, isDeviceId, privateOwner } from '../../firmware-sdk/rules.ts';
-import { CLOUD_COREID, cloudEvent, deviceEvent, isRefused, type EventBus, type HookwireEvent } from '../events/index.ts';
+import { CLOUD_COREID, eventFrom, isRefused, type EventBus, type HookwireEvent, type Ingest } from '../events/index.ts';
 import type { Failure, FixedCode } from '../codes.ts';
 import { hashSecret, sameHash } from '../ids.ts';
 import type { Logger } from '../log.ts';
@@ -25,8 +25,8 @@ export interface AccessDeps {
   store: Store;
   bus: EventBus;
   logger: Logger;
-  /** Store an event and its deliveries; a promise when that is under way (see BrokerOptions). */
-  accept: (event: HookwireEvent) => Promise<void> | undefined;
+  /** Where accepted publishes go in (events/ingest.ts). */
+  ingest: Ingest;
 }
 
 /** CONNACK return codes [MQTT-3.2.2.3]. */
@@ -45,7 +45,7 @@ function authError(returnCode: number, message: string): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 }
 
-export function createAccess({ store, bus, logger, accept }: AccessDeps) {
+export function createAccess({ store, bus, logger, ingest }: AccessDeps) {
   const identities = new WeakMap<Client, Identity>();
   const logBudget = new WeakMap<Client, { windowStart: number; logged: number; suppressed: number }>();
   const log = logger.child({ component: 'broker' });
@@ -112,21 +112,13 @@ export function createAccess({ store, bus, logger, accept }: AccessDeps) {
   }
 
   /**
-   * Ingest an accepted event. A QoS 1 event is durable before this calls back (aedes writes
-   * the PUBACK right after, before its `published` hook would run), so a PUBACK always
+   * Take an accepted publish in. A QoS 1 event is durable before this calls back (aedes
+   * writes the PUBACK right after, before its `published` hook would run), so a PUBACK always
    * means "stored"; a write that fails closes the connection and the device sends it again.
+   * aedes forwards the packet to subscribers itself.
    */
-  function ingest(event: HookwireEvent, qos: number, done: (err?: Error | null) => void): void {
-    const durable = accept(event);
-    if (durable && qos > 0) {
-      durable.then(() => {
-        bus.emit('event', event);
-        done(null);
-      }, (err: Error) => done(err));
-      return;
-    }
-    bus.emit('event', event);
-    done(null);
+  function take(event: HookwireEvent, qos: number, done: (err?: Error | null) => void): void {
+    ingest.take(event, { durable: qos > 0 }).then(() => done(null), (err: Error) => done(err));
   }
 
   function authorizePublish(client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void): void {
@@ -137,13 +129,13 @@ export function createAccess({ store, bus, logger, accept }: AccessDeps) {
       if (who.scope !== 'admin') return done(new Error('a read-only token may not publish'));
       // Service clients may publish anything; a valid event name also makes a cloud event.
       if (!packet.topic.startsWith('$')) {
-        const event = cloudEvent(packet.topic, packet.payload as Buffer, { coreid: CLOUD_COREID, productId: null, firmwareVersion: null });
-        if (!isRefused(event)) return ingest(event, packet.qos, done);
+        const event = eventFrom(packet.topic, packet.payload as Buffer, { coreid: CLOUD_COREID, productId: null, firmwareVersion: null }, 'cloud');
+        if (!isRefused(event)) return take(event, packet.qos, done);
       }
       return done(null);
     }
 
-    const event = deviceEvent(packet.topic, packet.payload as Buffer, { coreid: who.id, productId: who.productId, firmwareVersion: who.firmwareVersion });
+    const event = eventFrom(packet.topic, packet.payload as Buffer, { coreid: who.id, productId: who.productId, firmwareVersion: who.firmwareVersion }, 'device');
     if (isRefused(event)) {
       recordRefusal(client, event.code, event.message, packet.topic);
       // MQTT 3.1.1 has no negative PUBACK and aedes closes the connection when this hook
@@ -157,7 +149,7 @@ export function createAccess({ store, bus, logger, accept }: AccessDeps) {
       return notify(client, { ...event, topic, messageId: packet.qos > 0 ? packet.messageId : undefined }, () => done(null));
     }
     packet.retain = false; // events are not retained (Particle has no such thing)
-    ingest(event, packet.qos, done);
+    take(event, packet.qos, done);
   }
 
   function authorizeSubscribe(client: Client, sub: Subscription, done: (err: Error | null, sub?: Subscription | null) => void): void {

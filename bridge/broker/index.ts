@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import { Aedes, type Client } from 'aedes';
 import mqemitter from 'mqemitter';
 import { WebSocketServer, createWebSocketStream } from 'ws';
-import { CLOUD_COREID, decodePayload, makeEvent, type EventBus, type HookwireEvent } from '../events/index.ts';
+import type { EventBus, Ingest, Outlet } from '../events/index.ts';
 import { isFixedCode, type FixedCode } from '../codes.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/index.ts';
@@ -19,11 +19,8 @@ export interface BrokerOptions {
   store: Store;
   bus: EventBus;
   logger: Logger;
-  /**
-   * Accept an event (store it with the deliveries it triggers). A promise means durable work
-   * is under way: a QoS 1 publish is acknowledged only once it resolves.
-   */
-  accept: (event: HookwireEvent) => Promise<void> | undefined;
+  /** Where accepted publishes go in (events/ingest.ts): a QoS 1 publish is acknowledged once it is stored. */
+  ingest: Ingest;
   /** Largest MQTT packet accepted, bytes. */
   maxPacketBytes: number;
   /** Seconds a connection has to send CONNECT. */
@@ -40,17 +37,8 @@ export interface Broker {
   attachWebSocket(server: HttpServer, path: string): void;
   /** The identity of a connected client. */
   identityOf(client: Client): Identity | undefined;
-  /**
-   * Publish an event made by the cloud (hook-sent, hook-response, API publishes): to MQTT
-   * subscribers and onto the event bus. Bypasses the device rules, as the cloud may.
-   */
-  publishCloud(name: string, payload: Buffer, qos: 0 | 1): HookwireEvent;
-  /**
-   * Publish an event made elsewhere (an API publish, with its own coreid and product): stored
-   * with the deliveries it triggers first, as a QoS 1 PUBACK would be, then onto the event bus
-   * and to MQTT subscribers. The caller has validated it.
-   */
-  publishEvent(event: HookwireEvent, payload: Buffer): Promise<void>;
+  /** MQTT subscribers: where ingest publishes events the broker did not receive (the cloud's, the API's). */
+  outlet: Outlet;
   /** Disconnect a device (deleted, or its token changed). */
   disconnectDevice(deviceId: string): void;
   isDeviceConnected(deviceId: string): boolean;
@@ -101,14 +89,13 @@ function connectionCode(err: Error & { code?: unknown }): FixedCode | undefined 
   return 'PROTOCOL_ERROR';
 }
 
-const CLOUD = { coreid: CLOUD_COREID, productId: null, firmwareVersion: null };
 const noop = () => {};
 
 
 export async function createBroker(options: BrokerOptions): Promise<Broker> {
   const { store, bus, logger } = options;
   const log = logger.child({ component: 'broker' });
-  const access = createAccess({ store, bus, logger, accept: options.accept });
+  const access = createAccess({ store, bus, logger, ingest: options.ingest });
   const aedes = await Aedes.createBroker({
     // No global in-flight limit: with one, a subscriber that stops reading holds every slot,
     // queued messages pile up behind it, and when it goes the queue unwinds recursively and
@@ -195,20 +182,10 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
       });
     },
 
-    publishCloud(name, payload, qos) {
-      const data = decodePayload(payload);
-      // The cloud's own payloads are within limits; should one not be, still publish it.
-      const event = makeEvent(name, 'code' in data ? { data: payload.toString('base64'), type: 'binary' } : data, CLOUD);
-      options.accept(event)?.catch(() => {}); // a cloud event may trigger integrations (hook-* never do)
-      bus.emit('event', event);
-      aedes.publish({ cmd: 'publish', topic: name, payload, qos, retain: false, dup: false }, noop);
-      return event;
-    },
-
-    async publishEvent(event, payload) {
-      await options.accept(event);
-      bus.emit('event', event);
-      aedes.publish({ cmd: 'publish', topic: event.name, payload, qos: 1, retain: false, dup: false }, noop);
+    outlet: {
+      publish(name, payload, qos) {
+        aedes.publish({ cmd: 'publish', topic: name, payload, qos, retain: false, dup: false }, noop);
+      },
     },
 
     disconnectDevice(deviceId) {

@@ -1,3 +1,7 @@
+// Events: the model (what a publish becomes), the one way in (ingest) and the bus.
 export { EventBus, type BusEvents, type Inbound, type BrokerRefusal } from './bus.ts';
-export { API_COREID, CLOUD_COREID, decodePayload, isoAt, makeEvent, toJson, type DataType, type HookwireEvent, type Publisher } from './model.ts';
-export { cloudEvent, deviceEvent, isRefused, type Refused } from './ingress.ts';
+export { API_COREID, CLOUD_COREID, isoAt, toJson, type DataType, type HookwireEvent, type Publisher } from './model.ts';
+export {
+  createIngest, eventFrom, isHookEvent, isRefused,
+  type Acceptance, type Ingest, type IngestDeps, type NameRules, type Outlet, type Refused, type TakeOptions,
+} from './ingest.ts';

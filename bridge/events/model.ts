@@ -1,4 +1,5 @@
-// The event model (DESIGN.md, The event model): what a device publish becomes at ingress.
+// The event model (DESIGN.md, The event model): what a publish becomes at ingest. Events are
+// made by ingest.ts alone (`makeEvent` is not exported from events/).
 
 import { isUtf8 } from 'node:buffer';
 import { decode } from 'cbor-x';

@@ -6,8 +6,8 @@
 // hook-response.
 
 import { NAME_RULE, isDeviceId, isValidName } from '../../firmware-sdk/rules.ts';
-import { decodePayload, isDataError, makeEvent, type HookwireEvent } from '../events/model.ts';
-import { HookwireError, invalidField } from '../errors.ts';
+import { eventFrom, isRefused, type HookwireEvent } from '../events/index.ts';
+import { InputError, invalidField } from '../errors.ts';
 import { guidanceOf, type Guidance } from '../codes.ts';
 import type { Integration } from './integration.ts';
 import type { DryRun } from './pipeline.ts';
@@ -51,16 +51,16 @@ export interface TestResult {
 
 
 /** The synthetic event a test sends; a BAD_REQUEST naming the field when the input is unusable. */
-export function testEvent(integration: Integration, input: TestInput, now = Date.now()): HookwireEvent {
+export function testEvent(integration: Integration, input: TestInput): HookwireEvent {
   const name = input.name ?? integration.event;
   if (!isValidName(name)) invalidField('name', `must be ${NAME_RULE}`);
   // Particle: `event` is a prefix; a name it does not start with would never trigger this integration.
   if (!name.startsWith(integration.event)) invalidField('name', `must start with the integration's event "${integration.event}"`);
   const coreid = input.deviceId ?? integration.deviceID ?? TEST_DEVICE_ID;
   if (!isDeviceId(coreid)) invalidField('device_id', 'must be a device ID (24 lowercase hex characters)');
-  const decoded = decodePayload(Buffer.from(input.data ?? TEST_DATA));
-  if (isDataError(decoded)) throw new HookwireError(decoded.code, decoded.message, { field: 'data' });
-  return makeEvent(name, decoded, { coreid, productId: integration.productId, firmwareVersion: null }, now);
+  const event = eventFrom(name, Buffer.from(input.data ?? TEST_DATA), { coreid, productId: integration.productId, firmwareVersion: null }, 'cloud');
+  if (isRefused(event)) throw new InputError(event.code, event.message, { field: 'data' });
+  return event;
 }
 
 /** The answer to a test, from the dry attempt's outcome. */

@@ -14,10 +14,9 @@
 // refused, is told to the bus as `inbound` for the dashboard.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { isReservedName, isValidName, NAME_RULE } from '../../../firmware-sdk/rules.ts';
 import { isFixedCode } from '../../codes.ts';
 import { HookwireError, InputError, NotFoundError, StoreError } from '../../errors.ts';
-import { API_COREID, decodePayload, makeEvent, type EventBus, type HookwireEvent, type Inbound } from '../../events/index.ts';
+import { API_COREID, eventFrom, isRefused, type EventBus, type HookwireEvent, type Inbound } from '../../events/index.ts';
 import type { Logger } from '../../log.ts';
 import type { ApiContext } from '../context.ts';
 import { type Body, bodyOf, optionalInt, productScope } from '../input.ts';
@@ -52,18 +51,12 @@ function apiEvent(body: Body, productId: number | null): { event: HookwireEvent;
     throw new HookwireError('BAD_REQUEST', 'name is required: the name of the event to publish', { field: 'name' });
   }
   if (typeof name !== 'string') throw new HookwireError('BAD_REQUEST', 'name must be a string', { field: 'name' });
-  if (!isValidName(name)) {
-    throw new InputError('EVENT_NAME_INVALID', `name must be ${NAME_RULE}`, { field: 'name' });
-  }
-  if (isReservedName(name)) {
-    throw new HookwireError('EVENT_NAME_RESERVED', 'event names starting with hook-sent, hook-response, hook-error, spark, particle or hookwire are reserved for the cloud', { field: 'name' });
-  }
   checkPrivate(body);
   optionalInt(body, ['ttl']); // Particle: accepted, not implemented
-  const payload = Buffer.from(dataText(body.data), 'utf8');
-  const data = decodePayload(payload); // the same 1024-byte limit as a device's text event
-  if ('code' in data) throw new HookwireError(data.code, data.message, { field: 'data' });
-  return { event: makeEvent(name, data, { coreid: API_COREID, productId, firmwareVersion: null }), payload };
+  const payload = Buffer.from(dataText(body.data), 'utf8'); // the same 1024-byte limit as a device's text event
+  const event = eventFrom(name, payload, { coreid: API_COREID, productId, firmwareVersion: null }, 'api');
+  if (isRefused(event)) throw new InputError(event.code, event.message, { field: event.code.startsWith('EVENT_NAME') ? 'name' : 'data' });
+  return { event, payload };
 }
 
 /** The JSON body of an answer, for the refusal's code and message. */
@@ -102,7 +95,7 @@ function inboundHook(bus: EventBus, log: Logger) {
   };
 }
 
-export default function events({ app, bus, broker, store, logger, sseKeepAliveMs, sseMaxBufferedBytes }: ApiContext) {
+export default function events({ app, bus, ingest, store, logger, sseKeepAliveMs, sseMaxBufferedBytes }: ApiContext) {
   const log = logger.child({ component: 'events' });
   const streams = new EventStreams(bus, { keepAliveMs: sseKeepAliveMs, maxBufferedBytes: sseMaxBufferedBytes }, logger);
   app.addHook('preClose', async () => streams.closeAll());
@@ -149,7 +142,7 @@ export default function events({ app, bus, broker, store, logger, sseKeepAliveMs
   async function publish(req: Req) {
     const { event, payload } = apiEvent(bodyOf(req.body), productScope(req.params));
     try {
-      await broker.publishEvent(event, payload);
+      await ingest.take(event, { durable: true, forward: { payload, qos: 1 } });
     } catch (err) {
       log.error({ err, event: event.name }, 'API publish could not be stored');
       throw new StoreError('the event could not be stored; try again');
