@@ -1,5 +1,6 @@
-// The bridge: the embedded broker, the event bus, the store and the HTTP API, started and
-// stopped together.
+// The bridge: the store, the event path (broker → ingest → webhooks), the observers and the
+// HTTP API, started and stopped together. Everything is built and wired here, in the order
+// an event flows (docs/architecture.md).
 
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -7,10 +8,14 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { ensureAdminToken } from './admin-token.ts';
 import { createApi } from './api/index.ts';
+import { createCollector } from './dashboard/index.ts';
+import { createDoctor } from './doctor/index.ts';
 import { createBroker, type Broker } from './broker/index.ts';
 import { makeConfig, type BridgeConfig } from './config.ts';
 import { EventBus, createIngest, type Ingest } from './events/index.ts';
 import { createLogger, type Logger } from './log.ts';
+import { createMetrics } from './metrics.ts';
+import { observe } from './observers.ts';
 import { openSqliteStore, type Store } from './store/index.ts';
 import { version } from './version.ts';
 import { createWebhooks, webhookDefaults, type Webhooks } from './webhooks/index.ts';
@@ -75,7 +80,14 @@ export async function startBridge(overrides: Partial<Record<keyof BridgeConfig, 
     drainTimeoutMs: config.mqttDrainTimeoutMs,
   });
   ingest.connect({ acceptance: webhooks, outlet: broker.outlet });
-  const api = createApi({ store, bus, ingest, broker, webhooks, logger, version, maxBodyBytes: config.maxBodyBytes,
+  // Observers, all attached here (bridge/observers.ts): each gets every attempt's record and
+  // the bus's events, refusals and API publishes.
+  const metrics = createMetrics({ broker, webhooks, store });
+  const dashboard = createCollector({ store, logger });
+  const doctor = createDoctor({ broker, webhooks, logger });
+  const detachObservers = observe([metrics, dashboard, doctor.tracker], { bus, webhooks });
+
+  const api = createApi({ store, bus, ingest, broker, webhooks, metrics, dashboard, doctor, logger, version, maxBodyBytes: config.maxBodyBytes,
     sseKeepAliveMs: config.sseKeepAliveMs, sseMaxBufferedBytes: config.sseMaxBufferedBytes });
 
   let mqttPort: number;
@@ -89,6 +101,8 @@ export async function startBridge(overrides: Partial<Record<keyof BridgeConfig, 
     await broker.close();
     await webhooks.close();
     await api.close();
+    detachObservers();
+    await dashboard.close();
     await store.close();
     throw err;
   }
@@ -108,6 +122,9 @@ export async function startBridge(overrides: Partial<Record<keyof BridgeConfig, 
         await broker.close(); // no new events
         await webhooks.close(); // deliveries in progress finish (up to 5 s)
         await api.close();
+        detachObservers();
+        await dashboard.close(); // its last counts, before the store closes
+        metrics.close();
         await store.close();
         logger.info('stopped');
       })();

@@ -2,30 +2,28 @@
 // global one: tests (and embedders) run several bridges in one process, and a shared
 // registry would mix their counts and refuse the second bridge's metric names.
 //
-// Counters follow the event bus and the webhook engine's attempt observer; gauges are read
-// at scrape time from the broker, the lanes, the throttle and the store.
+// Counters are an Observer (observers.ts) of the bus and of every attempt; gauges are read at
+// scrape time from the broker, the lanes, the throttle and the store.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Broker } from './broker/index.ts';
-import { API_COREID, CLOUD_COREID, type EventBus, type HookwireEvent } from './events/index.ts';
-import type { Inbound, BrokerRefusal } from './events/bus.ts';
+import { API_COREID, CLOUD_COREID, type BrokerRefusal, type HookwireEvent, type Inbound } from './events/index.ts';
+import type { Observer } from './observers.ts';
 import type { Store } from './store/index.ts';
-import type { AttemptResult, Job, Webhooks } from './webhooks/index.ts';
+import { attemptCode, type Webhooks } from './webhooks/index.ts';
 
 export interface MetricsSources {
-  bus: EventBus;
   broker: Pick<Broker, 'connectedDevices'>;
-  webhooks: Pick<Webhooks, 'onAttempt' | 'lanes' | 'sleepingHosts'>;
+  webhooks: Pick<Webhooks, 'lanes' | 'sleepingHosts'>;
   store: Pick<Store, 'deliveries'>;
 }
 
-export interface Metrics {
+export interface Metrics extends Observer {
   registry: Registry;
   /** The exposition format's content type, for the reply header. */
   contentType: string;
   /** The text Prometheus scrapes. */
   render(): Promise<string>;
-  /** Stop listening to the bus and the webhooks. */
   close(): void;
 }
 
@@ -52,13 +50,8 @@ function sourceOf(event: HookwireEvent): 'device' | 'cloud' | 'api' {
   return 'device';
 }
 
-/** The code an attempt ends with: the network or Hookwire code, else the HTTP status. */
-function codeOf(result: AttemptResult): string {
-  return result.failure?.code ?? (result.response ? String(result.response.status) : '');
-}
-
 export function createMetrics(sources: MetricsSources): Metrics {
-  const { bus, broker, webhooks, store } = sources;
+  const { broker, webhooks, store } = sources;
   const registry = new Registry();
   const registers = [registry];
   collectDefaultMetrics({ register: registry });
@@ -129,32 +122,22 @@ export function createMetrics(sources: MetricsSources): Metrics {
   const attempt = bound((id: string, outcome: string, code: string) => deliveries.labels({ integration_id: id, outcome, code }));
   const duration = bound((id: string) => latency.labels({ integration_id: id }));
 
-  const onEvent = (event: HookwireEvent) => eventIn('accepted', sourceOf(event), '').inc();
-  const onRefused = (refusal: BrokerRefusal) => eventIn('refused', 'device', refusal.code).inc();
-  // Accepted API publishes arrive on 'event' too; only the refusals are counted from here.
-  const onInbound = (inbound: Inbound) => {
-    if (!inbound.ok) eventIn('refused', 'api', inbound.code ?? 'BAD_REQUEST').inc();
-  };
-  bus.on('event', onEvent);
-  bus.on('refused', onRefused);
-  bus.on('inbound', onInbound);
-  const stopAttempts = webhooks.onAttempt((job: Job, result: AttemptResult) => {
-    attempt(job.integrationId, result.kind, codeOf(result)).inc();
-    if (result.request && (result.kind === 'success' || result.kind === 'failure')) {
-      duration(job.integrationId).observe(result.durationMs / 1000);
-    }
-  });
-
   return {
     registry,
     contentType: registry.contentType,
     render: () => registry.metrics(),
-    close() {
-      bus.off('event', onEvent);
-      bus.off('refused', onRefused);
-      bus.off('inbound', onInbound);
-      stopAttempts();
-      registry.clear();
+    event: (event) => eventIn('accepted', sourceOf(event), '').inc(),
+    refused: (refusal: BrokerRefusal) => eventIn('refused', 'device', refusal.code).inc(),
+    // Accepted API publishes arrive as events too; only the refusals are counted from here.
+    inbound(inbound: Inbound) {
+      if (!inbound.ok) eventIn('refused', 'api', inbound.code ?? 'BAD_REQUEST').inc();
     },
+    attempt(record) {
+      attempt(record.job.integrationId, record.kind, attemptCode(record)).inc();
+      if (record.request && (record.kind === 'success' || record.kind === 'failure')) {
+        duration(record.job.integrationId).observe(record.durationMs / 1000);
+      }
+    },
+    close: () => registry.clear(),
   };
 }

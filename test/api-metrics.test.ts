@@ -1,6 +1,7 @@
 // GET /metrics: Prometheus text format, values that follow real traffic (MQTT devices, real
 // HTTP receivers), a registry per bridge.
 
+import { observe } from '../bridge/observers.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { EventBus } from '../bridge/events/index.ts';
@@ -131,15 +132,15 @@ test('two bridges in one process keep their own metrics', async () => {
   assert.ok(theirs.some((s) => s.name === 'process_cpu_seconds_total'), 'each registry has the process metrics');
 });
 
-test('in memory: sources by coreid, API refusals, and close() stops listening', async () => {
+test('in memory: sources by coreid, API refusals, and detaching the observer stops it', async () => {
   const bus = new EventBus();
   const observers = new Set<AttemptObserver>();
   const m = createMetrics({
-    bus,
     broker: { connectedDevices: () => 3 },
-    webhooks: { onAttempt: (o) => (observers.add(o), () => observers.delete(o)), lanes: () => [{ host: 'a.example', active: 2, waiting: 5 }], sleepingHosts: () => [{ host: 'b.example', until: Date.now() + 1000 }] },
+    webhooks: { lanes: () => [{ host: 'a.example', active: 2, waiting: 5 }], sleepingHosts: () => [{ host: 'b.example', until: Date.now() + 1000 }] },
     store: { deliveries: { counts: async () => ({ pending: 4, running: 1, done: 0, failed: 7 }) } as never },
   });
+  const detach = observe([m], { bus, webhooks: { addHook: (_name, o) => (observers.add(o), () => observers.delete(o)) } });
   const event = (coreid: string) => ({ id: '1', name: 'e', data: '', type: 'text' as const, published_at: '', coreid, product_id: null, fw_version: null });
   bus.emit('event', event('api'));
   bus.emit('event', event('hookwire'));
@@ -153,6 +154,7 @@ test('in memory: sources by coreid, API refusals, and close() stops listening', 
   assert.equal([value(s, 'hookwire_deliveries_queued', { status: 'pending' }), value(s, 'hookwire_deliveries_queued', { status: 'failed' })], [4, 7]);
   assert.equal([value(s, 'hookwire_lane_deliveries', { host: 'a.example', state: 'active' }), value(s, 'hookwire_lane_deliveries', { host: 'a.example', state: 'waiting' })], [2, 5]);
   assert.is(observers.size, 1);
+  detach();
   m.close();
   assert.equal([bus.listenerCount('event'), bus.listenerCount('refused'), bus.listenerCount('inbound'), observers.size], [0, 0, 0, 0]);
 });

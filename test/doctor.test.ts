@@ -7,6 +7,7 @@
 // puts a host to sleep after one error and keeps it asleep for the whole file; `healthy` has
 // nothing wrong.
 
+import { observe } from '../bridge/observers.ts';
 import { EventEmitter } from 'node:events';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -338,10 +339,11 @@ test('API: a read-only token may run it; unknown integration 404 and bad options
   assert.match(cli.stderr, /\(INTEGRATION_NOT_FOUND\)/);
 });
 
-test('the tracker stays bounded: names, devices per name; attempts counted per integration; it stops when closed', () => {
+test('the tracker stays bounded: names, devices per name; attempts counted per integration; detached, it stops', () => {
   const bus = new EventEmitter() as unknown as EventBus;
   let observer: AttemptObserver | undefined;
-  const tracker = createTracker({ bus, webhooks: { onAttempt: (o) => { observer = o; return () => { observer = undefined; }; } } }, { maxNames: 50, devicesPerName: 3 });
+  const tracker = createTracker({ maxNames: 50, devicesPerName: 3 });
+  const detach = observe([tracker], { bus, webhooks: { addHook: (_name, o) => { observer = o; return () => { observer = undefined; }; } } });
   const event = (name: string, coreid: string): HookwireEvent => ({ id: name, name, data: '', type: 'text', published_at: '', coreid, product_id: null, fw_version: null });
   for (let k = 0; k < 200; k++) bus.emit('event', event(`n${k}`, 'a'.repeat(24)));
   for (let k = 0; k < 10; k++) bus.emit('event', event('many', `${k}`.padStart(24, '0')));
@@ -353,11 +355,11 @@ test('the tracker stays bounded: names, devices per name; attempts counted per i
   assert.not.ok(names.some((n) => n.name.startsWith('hook-')), 'the cloud\'s own events are not devices publishing');
 
   const job = { id: 1, integrationId: 'i', event: event('x', 'a'.repeat(24)), host: 'h', attempts: 0 };
-  observer!(job, { kind: 'failure', event: job.event, failure: { code: '500', message: 'm' }, durationMs: 1 });
-  observer!(job, { kind: 'success', event: job.event, durationMs: 1, reply: { topic: 't', data: Buffer.alloc(5200), whole: false } });
+  observer!({ job, kind: 'failure', event: job.event, failure: { code: '500', message: 'm' }, durationMs: 1 });
+  observer!({ job, kind: 'success', event: job.event, durationMs: 1, reply: { topic: 't', data: Buffer.alloc(5200), whole: false } });
   const seen = tracker.integration('i')!;
   assert.equal([seen.attempts, seen.failures, seen.codes.get('500')!.count, seen.replies.maxParts, seen.replies.overParts], [2, 1, 1, 11, 1]);
-  tracker.close();
+  detach();
   assert.is(observer, undefined);
   assert.is((bus as unknown as EventEmitter).listenerCount('event'), 0);
 });
@@ -370,13 +372,12 @@ test('a check that throws is a CHECK_FAILED finding; the other checks still repo
   const webhooks = {
     list: () => [integration], get: () => integration, status: () => status,
     logs: async () => { throw new Error('store unavailable'); },
-    daily: async () => [], failures: async () => ({ total: 0, deliveries: [] }), sleepingHosts: () => [], onAttempt: () => () => {},
+    daily: async () => [], failures: async () => ({ total: 0, deliveries: [] }), sleepingHosts: () => [],
   };
   const broker = { deviceSubscriptions: () => new Map<string, string[]>(), isDeviceConnected: () => false };
   const logger = createLogger({ level: 'silent', pretty: false });
-  const d = createDoctor({ bus, webhooks: webhooks as unknown as DoctorWebhooks, broker, logger });
+  const d = createDoctor({ webhooks: webhooks as unknown as DoctorWebhooks, broker, logger });
   const r = await d.run({ probe: false });
-  d.close();
   const failed = r.findings.filter((f) => f.check === 'CHECK_FAILED').map((f) => f.evidence.check);
   assert.ok(failed.includes('errors by code'), JSON.stringify(r.findings));
   assert.ok(r.findings.some((f) => f.check === 'TARGET_UNREACHABLE'), 'the others ran');

@@ -1,7 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { Broker } from '../broker/index.ts';
+import type { Collector } from '../dashboard/index.ts';
+import type { Doctor } from '../doctor/index.ts';
 import type { EventBus, Ingest } from '../events/index.ts';
 import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
 import type { Store } from '../store/index.ts';
 import type { Webhooks } from '../webhooks/index.ts';
 
@@ -12,6 +15,10 @@ export interface ApiOptions {
   ingest: Ingest;
   broker: Broker;
   webhooks: Webhooks;
+  /** The observers the bridge keeps (bridge/observers.ts): the API reads them. */
+  metrics: Metrics;
+  dashboard: Collector;
+  doctor: Doctor;
   logger: Logger;
   version: string;
   /** Largest request body, bytes; bigger ones get 413. */

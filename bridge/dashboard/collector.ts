@@ -1,15 +1,16 @@
-// Counts what the dashboard shows, as it happens: every webhook attempt (outbound), every
-// publish through the API (inbound), every device event accepted or refused by the broker
-// (device). Counting is a Map increment on the hot path; the counts go to the store about
+// Counts what the dashboard shows, as it happens (an Observer, observers.ts): every webhook
+// attempt (outbound), every publish through the API (inbound), every device event accepted or
+// refused by the broker (device). Counting is a Map increment on the hot path; the counts go to the store about
 // once a second, one transaction for all of them, in hourly rows.
 
 import { STATUS_CODES } from 'node:http';
 import { isDeviceId } from '../../firmware-sdk/rules.ts';
-import type { EventBus, HookwireEvent, Inbound, BrokerRefusal } from '../events/index.ts';
+import type { HookwireEvent, Inbound, BrokerRefusal } from '../events/index.ts';
 import type { Logger } from '../log.ts';
 import type { StatsRow, StatsType, Store } from '../store/index.ts';
 import { guidanceOf } from '../codes.ts';
-import type { AttemptResult, Job, Webhooks } from '../webhooks/index.ts';
+import type { Observer } from '../observers.ts';
+import type { AttemptRecord } from '../webhooks/index.ts';
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
@@ -24,13 +25,11 @@ export interface CollectorOptions {
 export const collectorDefaults: CollectorOptions = { flushMs: 1000, keepDays: 61 };
 
 export interface CollectorSources {
-  bus: EventBus;
-  webhooks: Pick<Webhooks, 'onAttempt'>;
   store: Store;
   logger: Logger;
 }
 
-export interface Collector {
+export interface Collector extends Observer {
   /** Write what is counted so far; resolves when it is in the store. */
   flush(): Promise<void>;
   /** Stop counting and write the rest. */
@@ -47,7 +46,7 @@ export function describeFailure(code: string): string {
 }
 
 export function createCollector(sources: CollectorSources, options: CollectorOptions = collectorDefaults): Collector {
-  const { bus, store } = sources;
+  const { store } = sources;
   const log = sources.logger.child({ component: 'dashboard' });
   let pending = new Map<string, StatsRow>();
   let writing: Promise<void> = Promise.resolve();
@@ -65,22 +64,6 @@ export function createCollector(sources: CollectorSources, options: CollectorOpt
     }
   }
 
-  const onAttempt = (job: Job, result: AttemptResult) => {
-    if (result.kind === 'success') count('outbound', job.integrationId, '');
-    else if (result.kind === 'failure') count('outbound', job.integrationId, result.failure?.code ?? 'UNKNOWN');
-    else if (result.kind === 'skipped') count('outbound', job.integrationId, 'SLEEPING');
-    // 'stopped': the integration was deleted or disabled meanwhile; nothing was attempted.
-  };
-  const onEvent = (event: HookwireEvent) => {
-    if (isDeviceId(event.coreid)) count('device', '', '');
-  };
-  const onRefused = (refusal: BrokerRefusal) => count('device', '', refusal.code);
-  const onInbound = (inbound: Inbound) => count('inbound', '', inbound.ok ? '' : inbound.code ?? 'UNKNOWN');
-
-  const stopAttempts = sources.webhooks.onAttempt(onAttempt);
-  bus.on('event', onEvent);
-  bus.on('refused', onRefused);
-  bus.on('inbound', onInbound);
 
   function flush(): Promise<void> {
     writing = writing.then(async () => {
@@ -110,14 +93,21 @@ export function createCollector(sources: CollectorSources, options: CollectorOpt
   void prune();
 
   return {
+    attempt(record: AttemptRecord) {
+      if (record.kind === 'success') count('outbound', record.job.integrationId, '');
+      else if (record.kind === 'failure') count('outbound', record.job.integrationId, record.failure?.code ?? 'EREQUEST');
+      else if (record.kind === 'skipped') count('outbound', record.job.integrationId, 'SLEEPING');
+      // 'stopped': the integration was deleted or disabled meanwhile; nothing was attempted.
+    },
+    event(event: HookwireEvent) {
+      if (isDeviceId(event.coreid)) count('device', '', '');
+    },
+    refused: (refusal: BrokerRefusal) => count('device', '', refusal.code),
+    inbound: (inbound: Inbound) => count('inbound', '', inbound.ok ? '' : inbound.code ?? 'BAD_REQUEST'),
     flush,
     async close() {
       clearInterval(flusher);
       clearInterval(pruner);
-      stopAttempts();
-      bus.off('event', onEvent);
-      bus.off('refused', onRefused);
-      bus.off('inbound', onInbound);
       await flush();
     },
   };

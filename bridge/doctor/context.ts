@@ -21,7 +21,7 @@ export const doctorDefaults: DoctorOptions = {
   probeConcurrency: 8,
 };
 
-export type DoctorWebhooks = Pick<Webhooks, 'list' | 'get' | 'status' | 'logs' | 'daily' | 'failures' | 'sleepingHosts' | 'onAttempt'>;
+export type DoctorWebhooks = Pick<Webhooks, 'list' | 'get' | 'status' | 'logs' | 'daily' | 'failures' | 'sleepingHosts'>;
 export type DoctorBroker = Pick<Broker, 'deviceSubscriptions' | 'isDeviceConnected'>;
 
 export interface SkippedCounts {

@@ -1,10 +1,9 @@
 // The doctor: runs the checks the troubleshooting guides teach people to do by hand (seeds
-// 000, 002, 004; PARTICLE.md §4) and answers each with a finding and a next step. It watches
-// the bus and the webhook engine from the start (tracker.ts) and reads the durable record
-// when asked. Each check is one small named step over the same context; a check that throws
+// 000, 002, 004; PARTICLE.md §4) and answers each with a finding and a next step. Its tracker
+// (tracker.ts, an Observer attached where the bridge starts) watches the bus and the webhook
+// engine from the start; the doctor reads it and the durable record when asked. Each check is one small named step over the same context; a check that throws
 // becomes a CHECK_FAILED finding, never a failed request.
 
-import type { EventBus } from '../events/index.ts';
 import type { Logger } from '../log.ts';
 import { disabledIntegrations, errorsByCode, sleepingHosts, tooManyErrors } from './checks/state.ts';
 import { responseSizes, responseSubscriptions } from './checks/responses.ts';
@@ -13,7 +12,7 @@ import { templatesRenderJson } from './checks/templates.ts';
 import { whyNeverFired } from './checks/names.ts';
 import { checkContext, doctorDefaults, iso, type Check, type DoctorBroker, type DoctorOptions, type DoctorWebhooks } from './context.ts';
 import { redactText } from '../redact.ts';
-import { createTracker, type TrackerOptions } from './tracker.ts';
+import { createTracker, type Tracker, type TrackerOptions } from './tracker.ts';
 import { CHECK_CODES, SEVERITY_ORDER, needsAttention, type DoctorReport, type Finding } from './types.ts';
 
 export { doctorDefaults, type DoctorOptions } from './context.ts';
@@ -34,7 +33,6 @@ const CHECKS: [name: string, check: Check][] = [
 ];
 
 export interface DoctorSources {
-  bus: EventBus;
   broker: DoctorBroker;
   webhooks: DoctorWebhooks;
   logger: Logger;
@@ -47,8 +45,8 @@ export interface RunOptions extends Partial<DoctorOptions> {
 
 export interface Doctor {
   run(options?: RunOptions): Promise<DoctorReport>;
-  /** Stop watching the bus and the webhooks. */
-  close(): void;
+  /** What the doctor has seen since the start (an Observer: attach it where the bridge starts). */
+  tracker: Tracker;
 }
 
 function failed(name: string, err: unknown): Finding {
@@ -72,7 +70,7 @@ function scrub<T>(value: T): T {
 export function createDoctor(sources: DoctorSources, tracker: Partial<TrackerOptions> = {}): Doctor {
   const { webhooks, broker } = sources;
   const log = sources.logger.child({ component: 'doctor' });
-  const seen = createTracker({ bus: sources.bus, webhooks }, tracker);
+  const seen = createTracker(tracker);
 
   return {
     async run(options = {}) {
@@ -105,6 +103,6 @@ export function createDoctor(sources: DoctorSources, tracker: Partial<TrackerOpt
       log.debug({ integrations: integrations.length, findings: findings.length, ok: report.ok, ms: Math.round(performance.now() - started) }, 'doctor ran');
       return report;
     },
-    close: () => seen.close(),
+    tracker: seen,
   };
 }

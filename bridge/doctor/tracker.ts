@@ -5,9 +5,10 @@
 // the doctor reads and judges the figures when asked.
 
 import { isReservedName } from '../../firmware-sdk/rules.ts';
-import type { EventBus, HookwireEvent, Inbound, BrokerRefusal } from '../events/index.ts';
+import type { HookwireEvent, Inbound, BrokerRefusal } from '../events/index.ts';
+import type { Observer } from '../observers.ts';
 import { PART_BYTES, splitParts } from '../webhooks/respond.ts';
-import type { AttemptResult, Job, Webhooks } from '../webhooks/index.ts';
+import type { AttemptRecord } from '../webhooks/index.ts';
 
 export interface TrackerOptions {
   /** Distinct event names remembered. Default 500. */
@@ -96,19 +97,13 @@ export interface RefusalSeen {
   devices: string[];
 }
 
-export interface TrackerSources {
-  bus: EventBus;
-  webhooks: Pick<Webhooks, 'onAttempt'>;
-}
-
-export interface Tracker {
+export interface Tracker extends Observer {
   startedAt: number;
   names(): Iterable<NameSeen>;
   integration(id: string): IntegrationSeen | undefined;
   refusals(): Iterable<RefusalSeen>;
   /** Forget integrations that no longer exist. */
   retain(ids: Set<string>): void;
-  close(): void;
 }
 
 /** Codes of publishes refused for the event itself (not for a connection or a subscription). */
@@ -139,9 +134,8 @@ export function partsOf(data: Buffer, whole: boolean): number {
   return estimate < ADVISED_MAX_PARTS - 1 ? estimate : splitParts(data).length;
 }
 
-export function createTracker(sources: TrackerSources, options: Partial<TrackerOptions> = {}): Tracker {
+export function createTracker(options: Partial<TrackerOptions> = {}): Tracker {
   const o = { ...trackerDefaults, ...options };
-  const { bus } = sources;
   const startedAt = Date.now();
   const names = new Map<string, NameSeen>();
   const integrations = new Map<string, IntegrationSeen>();
@@ -184,7 +178,8 @@ export function createTracker(sources: TrackerSources, options: Partial<TrackerO
     if (!i.ok && i.name && i.code) refusal(i.code, i.name, i.message ?? '', 'api');
   };
 
-  function onAttempt(job: Job, result: AttemptResult): void {
+  function onAttempt(result: AttemptRecord): void {
+    const job = result.job;
     let s = integrations.get(job.integrationId);
     if (!s) integrations.set(job.integrationId, (s = newIntegrationSeen()));
     const now = Date.now();
@@ -232,24 +227,17 @@ export function createTracker(sources: TrackerSources, options: Partial<TrackerO
     }
   }
 
-  bus.on('event', onEvent);
-  bus.on('refused', onRefused);
-  bus.on('inbound', onInbound);
-  const stopAttempts = sources.webhooks.onAttempt(onAttempt);
-
   return {
+    attempt: onAttempt,
+    event: onEvent,
+    refused: onRefused,
+    inbound: onInbound,
     startedAt,
     names: () => names.values(),
     integration: (id) => integrations.get(id),
     refusals: () => refused.values(),
     retain(ids) {
       for (const id of integrations.keys()) if (!ids.has(id)) integrations.delete(id);
-    },
-    close() {
-      bus.off('event', onEvent);
-      bus.off('refused', onRefused);
-      bus.off('inbound', onInbound);
-      stopAttempts();
     },
   };
 }

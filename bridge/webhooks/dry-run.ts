@@ -11,7 +11,7 @@ import { InputError, invalidField } from '../errors.ts';
 import { guidanceOf, type Guidance } from '../codes.ts';
 import type { Integration } from './integration.ts';
 import type { DryRun } from './pipeline.ts';
-import { toLog, type DeliveryLog } from './record.ts';
+import { toLog, type DeliveryLog } from './delivery-log.ts';
 import { splitParts } from './respond.ts';
 
 /** The device a test event comes from, unless the request or the integration's deviceID names one. */

@@ -11,6 +11,14 @@ export interface LaneOptions {
 
 export const laneDefaults: LaneOptions = { concurrency: 32, queue: 1_000 };
 
+/** What the lanes call: the stage that runs a job, and whoever waits for room (the scheduler). */
+export interface LanePorts<J> {
+  /** Runs one job; its promise settles when the attempt is done. */
+  run: (job: J) => Promise<void>;
+  /** Called when a lane with nothing waiting has room again. */
+  room: (host: string) => void;
+}
+
 interface Lane<J> {
   active: number;
   waiting: J[];
@@ -23,10 +31,7 @@ export class Lanes<J> {
 
   constructor(
     private readonly options: LaneOptions,
-    /** Runs one job; its promise settles when the attempt is done. */
-    private readonly run: (job: J) => Promise<void>,
-    /** Called when a lane with nothing waiting has room again. */
-    private readonly onRoom: (host: string) => void,
+    private readonly ports: LanePorts<J>,
   ) {}
 
   private lane(host: string): Lane<J> {
@@ -65,12 +70,12 @@ export class Lanes<J> {
 
   private start(host: string, l: Lane<J>, job: J): void {
     l.active++;
-    this.run(job).finally(() => {
+    this.ports.run(job).finally(() => {
       l.active--;
       const next = l.waiting.shift();
       if (next !== undefined) this.start(host, l, next);
       else if (l.active === 0 && l.reserved === 0) this.lanes.delete(host); // idle lanes cost nothing
-      if (l.waiting.length === 0) this.onRoom(host);
+      if (l.waiting.length === 0) this.ports.room(host);
     });
   }
 

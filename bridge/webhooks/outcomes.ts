@@ -7,8 +7,8 @@ import { isoAt } from '../events/index.ts';
 import type { Logger } from '../log.ts';
 import type { DailyIncrement, DeliveryUpdate, LogEntry, Store } from '../store/index.ts';
 import type { Integration } from './integration.ts';
-import type { AttemptResult, Job } from './pipeline.ts';
-import { toLog } from './record.ts';
+import type { AttemptRecord, AttemptResult, Job } from './pipeline.ts';
+import { toLog } from './delivery-log.ts';
 import { decideRetry } from './retry.ts';
 import { transition, type IntegrationState, type Outcome } from './state.ts';
 import type { IntegrationStatus } from './status.ts';
@@ -96,8 +96,9 @@ export function createOutcomes(deps: OutcomeDeps) {
     return out;
   }
 
-  /** Record one attempt's outcome. Synchronous: it joins the batch being gathered. */
-  function report(job: Job, result: AttemptResult): void {
+  /** Settle one attempt's record. Synchronous: it joins the batch being gathered. */
+  function report(result: AttemptRecord): void {
+    const job = result.job;
     const now = Date.now();
     const iso = isoAt(now);
     const attempts = job.attempts + (result.kind === 'stopped' ? 0 : 1);

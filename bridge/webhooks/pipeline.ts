@@ -4,14 +4,15 @@
 //
 // (match happens when an event is accepted; scheduling the retry happens when the recorded
 // outcome is settled.) A failing integration never affects another: every step's error
-// becomes this attempt's outcome, never a throw.
+// becomes this attempt's outcome, never a throw. `record` hands the attempt's AttemptRecord
+// to the engine's `outcome` port: outcomes settle it, observers read it.
 
 import type { HookwireEvent } from '../events/index.ts';
 import type { Logger } from '../log.ts';
 import type { Integration } from './integration.ts';
 import { parseRetryAfter } from './retry.ts';
 import { renderRequest, eventView, type OutgoingRequest, type View } from './render.ts';
-import type { Failure } from '../codes.ts';
+import type { Code, Failure } from '../codes.ts';
 import { TemplateError } from '../errors.ts';
 import { DEVICE_LIMIT_BYTES, capBytes, errorTopic, responseData, responseTopic, splitParts } from './respond.ts';
 import type { HttpResponse, SendFailure, Sender } from './send.ts';
@@ -58,6 +59,16 @@ export interface AttemptResult {
   reply?: { topic: string; data: Buffer; whole: boolean };
 }
 
+/** What one attempt leaves behind: settled by outcomes, read by every observer (metrics, dashboard, doctor). */
+export interface AttemptRecord extends AttemptResult {
+  job: Job;
+}
+
+/** The code an attempt ends with: its failure's, else the HTTP status ("200"); '' when nothing was sent. */
+export function attemptCode(r: AttemptResult): Code | '' {
+  return r.failure?.code ?? (r.response ? `${r.response.status}` : '');
+}
+
 export const SLEEPING: SendFailure = { code: 'SLEEPING', message: 'Sleeping, too many errors, please wait and try again' };
 
 export interface PipelineDeps {
@@ -65,16 +76,15 @@ export interface PipelineDeps {
   throttle: HostThrottle;
   sender: Sender;
   publish: Publish;
-  /** Takes each attempt's outcome: counters, state, logs, and the retry if there is one. */
-  record: (job: Job, result: AttemptResult) => void;
+  /** Takes each attempt's record: counters, state, logs, the retry if there is one, observers. */
+  outcome: (record: AttemptRecord) => void;
   logger: Logger;
   /** Most of a response that is published, bytes (Particle: the first 100 KB). */
   maxResponseBytes: number;
 }
 
-/** An attempt in progress. */
-interface Attempt extends AttemptResult {
-  job: Job;
+/** An attempt in progress (becomes its AttemptRecord). */
+interface Attempt extends AttemptRecord {
   integration: Integration;
   signing?: SigningKeys;
   view: View;
@@ -166,7 +176,7 @@ export function createPipeline(deps: PipelineDeps) {
 
   function record(a: Attempt): void {
     a.durationMs = performance.now() - a.startedAt;
-    deps.record(a.job, a);
+    deps.outcome(a);
     if (a.failure) log.debug({ integrationId: a.integration.id, event: a.event.name, code: a.failure.code }, a.failure.message);
   }
 
@@ -185,7 +195,7 @@ export function createPipeline(deps: PipelineDeps) {
     const found = deps.integration(job.integrationId);
     if (!found || found.integration.disabled) {
       const failure: Failure = found ? { code: 'DISABLED', message: 'the integration is disabled' } : { code: 'INTEGRATION_DELETED', message: 'the integration was deleted' };
-      deps.record(job, { kind: 'stopped', event: job.event, failure, durationMs: 0 });
+      deps.outcome({ job, kind: 'stopped', event: job.event, failure, durationMs: 0 });
       return;
     }
     const a: Attempt = { kind: 'success', job, event: job.event, integration: found.integration, view: viewOf(job.event), startedAt: performance.now(), durationMs: 0 };
@@ -200,7 +210,7 @@ export function createPipeline(deps: PipelineDeps) {
     } catch (err) {
       // A bug, not the target's fault: counted as this attempt's error, never a crash.
       log.error({ err, integrationId: job.integrationId, event: job.event.name }, 'delivery failed unexpectedly');
-      deps.record(job, { kind: 'failure', event: job.event, failure: { code: 'EINTERNAL', message: `internal error: ${(err as Error).message}` }, durationMs: performance.now() - a.startedAt });
+      deps.outcome({ job, kind: 'failure', event: job.event, failure: { code: 'EINTERNAL', message: `internal error: ${(err as Error).message}` }, durationMs: performance.now() - a.startedAt });
     }
   }
 

@@ -8,6 +8,10 @@ import type { DeliveryRecord, Store, StoredEvent } from '../store/index.ts';
 export interface SchedulerDeps {
   store: Store;
   logger: Logger;
+}
+
+/** The lanes the scheduler feeds (given once they exist: they call the scheduler too). */
+export interface SchedulerFeed {
   /** How many more jobs `host`'s lane takes now. */
   room: (host: string) => number;
   /** Hand claimed deliveries (already marked running) to their lane. */
@@ -17,8 +21,9 @@ export interface SchedulerDeps {
 /** Shortest sleep between passes, ms: many retries falling due together are taken in one pass. */
 const MIN_SLEEP_MS = 5;
 
-export function createScheduler({ store, logger, room, run }: SchedulerDeps) {
+export function createScheduler({ store, logger }: SchedulerDeps) {
   const log = logger.child({ component: 'scheduler' });
+  let lanes: SchedulerFeed | undefined;
   /** Host → when its earliest pending delivery is due (ms). */
   const due = new Map<string, number>();
   let timer: NodeJS.Timeout | null = null;
@@ -52,10 +57,10 @@ export function createScheduler({ store, logger, room, run }: SchedulerDeps) {
       const now = Date.now();
       for (const [host, at] of [...due]) {
         if (at > now) continue;
-        const space = room(host);
+        const space = lanes!.room(host);
         if (space === 0) continue; // the lane calls back when it has room
         const claimed = await store.deliveries.claimDue(host, now, space);
-        for (const { delivery, event } of claimed) run(delivery, event);
+        for (const { delivery, event } of claimed) lanes!.run(delivery, event);
         const next = claimed.length === space ? now : await store.deliveries.nextDue(host);
         if (next === undefined) due.delete(host);
         else due.set(host, next);
@@ -73,6 +78,10 @@ export function createScheduler({ store, logger, room, run }: SchedulerDeps) {
   }
 
   return {
+    /** The lanes to feed; before `start`. */
+    feed(target: SchedulerFeed): void {
+      lanes = target;
+    },
     /** Pick up what a previous run left: running deliveries become pending, due now. */
     async start(): Promise<number> {
       const requeued = await store.deliveries.requeueRunning(Date.now());

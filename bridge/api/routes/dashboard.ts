@@ -1,9 +1,8 @@
 // GET /v1/dashboard?period=1d|7d|30d[&until=ISO]: the summary of every integration type
-// (bridge/dashboard/summary.ts), counted from the start by the collector made here.
+// (bridge/dashboard/summary.ts), counted from the start by the bridge's collector.
 
 import type { FastifyRequest } from 'fastify';
-import { createCollector } from '../../dashboard/collector.ts';
-import { PERIODS, summarize, windowOf, type Period } from '../../dashboard/summary.ts';
+import { PERIODS, summarize, windowOf, type Period } from '../../dashboard/index.ts';
 import { HookwireError } from '../../errors.ts';
 import type { ApiContext } from '../context.ts';
 
@@ -22,10 +21,7 @@ function untilOf(value: string | undefined): number {
   return at;
 }
 
-export default function dashboard({ app, bus, webhooks, store, logger }: ApiContext) {
-  const collector = createCollector({ bus, webhooks, store, logger });
-  app.addHook('onClose', () => collector.close()); // before the store closes
-
+export default function dashboard({ app, webhooks, store, dashboard: collector }: ApiContext) {
   app.get('/v1/dashboard', async (req: Req) => {
     const w = windowOf(periodOf(req.query.period), untilOf(req.query.until));
     await collector.flush(); // the last second's counts too

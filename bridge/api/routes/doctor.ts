@@ -1,6 +1,6 @@
 // GET /v1/doctor[?integration=<id>]: the doctor's findings, for a `read` token (a dashboard or
-// a monitoring job may run it). The doctor watches events and attempts from the API's start
-// and stops with it.
+// a monitoring job may run it). The doctor has watched events and attempts since the bridge
+// started.
 //
 //   integration        check this integration only (404 INTEGRATION_NOT_FOUND if unknown)
 //   probe              false: do not probe targets (DNS + TCP connect); default true
@@ -8,7 +8,7 @@
 
 import type { FastifyRequest } from 'fastify';
 import { HookwireError } from '../../errors.ts';
-import { createDoctor, doctorDefaults, type DoctorReport } from '../../doctor/index.ts';
+import { doctorDefaults, type DoctorReport } from '../../doctor/index.ts';
 import type { ApiContext } from '../context.ts';
 
 type Query = Record<string, unknown>;
@@ -35,10 +35,7 @@ function integrationOption(query: Query): string | undefined {
   return v;
 }
 
-export default function doctor({ app, bus, broker, webhooks, logger }: ApiContext) {
-  const d = createDoctor({ bus, broker, webhooks, logger });
-  app.addHook('onClose', async () => d.close());
-
+export default function doctor({ app, doctor: d }: ApiContext) {
   app.get('/v1/doctor', async (req: FastifyRequest<{ Querystring: Query }>): Promise<DoctorReport> => {
     const query = req.query;
     const integrationId = integrationOption(query);

@@ -1,10 +1,9 @@
 // Delivery logs: an attempt as the integration's log shows it, with the event, the request,
 // the response (status, headers, the first 100 KB of the body) and the error, secrets redacted.
 
-import type { HookwireEvent } from '../events/index.ts';
-import type { OutgoingRequest } from './render.ts';
 import { redactHeaders, redactRequest, type LoggedRequest } from '../redact.ts';
-import type { HttpResponse, SendFailure } from './send.ts';
+import type { AttemptResult } from './pipeline.ts';
+import type { SendFailure } from './send.ts';
 
 /** Log entries keep this much of a response body, bytes. */
 export const LOG_BODY_BYTES = 100 * 1024;
@@ -22,16 +21,10 @@ export interface DeliveryLog {
   note?: string;
 }
 
-export interface Attempt {
-  event: HookwireEvent;
-  request?: OutgoingRequest;
-  response?: HttpResponse;
-  failure?: SendFailure;
-  durationMs: number;
-  note?: string;
-}
+/** What a log entry is made from: an attempt's result (or a dry run's). */
+export type LoggedAttempt = Pick<AttemptResult, 'event' | 'request' | 'response' | 'failure' | 'durationMs' | 'note'>;
 
-export function toLog(attempt: Attempt, at = new Date()): DeliveryLog {
+export function toLog(attempt: LoggedAttempt, at = new Date()): DeliveryLog {
   const e = attempt.event;
   const log: DeliveryLog = {
     at: at.toISOString(),
