@@ -7,7 +7,7 @@
 
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ApiError, apiClient, type ApiClient } from '../bridge/cli/api-client.ts';
+import { ApiError, apiClient, type ApiClient } from '../bridge/client/index.ts';
 import { runPool } from './pool.ts';
 
 export interface Credentials {

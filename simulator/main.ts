@@ -3,7 +3,7 @@
 
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { findToken } from '../bridge/cli/api-client.ts';
+import { findToken } from '../bridge/client/index.ts';
 import { DEFAULTS, checkOptions, runSimulation, type SimulationOptions } from './fleet.ts';
 import { formatSummary, statusLine } from './status.ts';
 

@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { sseParser, type SseMessage } from '../bridge/cli/api-client.ts';
+import { sseParser, type SseMessage } from '../bridge/client/index.ts';
 import { streamPath } from '../bridge/cli/commands/subscribe.ts';
 import { testBridge, until, type TestBridge } from './helpers/bridge.ts';
 import { deviceClient, type TestClient } from './helpers/mqtt.ts';

@@ -6,6 +6,7 @@ import { authHook } from './auth.ts';
 import type { ApiContext, ApiOptions } from './context.ts';
 
 export type { ApiOptions };
+export { BIN_NAME, type BinSummary, type CapturedRequest } from './bins.ts';
 import { errorHandler, sendError } from './errors.ts';
 import bins from './routes/bins.ts';
 import dashboard from './routes/dashboard.ts';

@@ -1,4 +1,4 @@
-import type { ApiClient } from './api-client.ts';
+import type { ApiClient } from '../client/index.ts';
 
 export interface CliContext {
   api: () => ApiClient;

@@ -1,6 +1,6 @@
 // The `hookwire` command line: one file per command under commands/.
 
-import { apiClient, ApiError } from './api-client.ts';
+import { apiClient, ApiError } from '../client/index.ts';
 import type { CliContext, Command } from './command.ts';
 import devices from './commands/devices.ts';
 import integrations from './commands/integrations.ts';

@@ -7,8 +7,7 @@
 import { isReservedName } from '../../firmware-sdk/rules.ts';
 import type { HookwireEvent, Inbound, BrokerRefusal } from '../events/index.ts';
 import type { Observer } from '../observers.ts';
-import { PART_BYTES, splitParts } from '../webhooks/respond.ts';
-import type { AttemptRecord } from '../webhooks/index.ts';
+import { PART_BYTES, splitParts, type AttemptRecord } from '../webhooks/index.ts';
 
 export interface TrackerOptions {
   /** Distinct event names remembered. Default 500. */

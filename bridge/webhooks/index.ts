@@ -22,8 +22,8 @@ import { throttleDefaults } from './throttle.ts';
 
 export { parseTemplate, templateOf, type Integration, type WebhookTemplate } from './integration.ts';
 export { MatchIndex } from './match.ts';
-export { USER_AGENT, renderRequest } from './render.ts';
-export { splitParts } from './respond.ts';
+export { USER_AGENT, eventView, render, renderRequest, type View } from './render.ts';
+export { DEVICE_LIMIT_BYTES, PART_BYTES, capBytes, responseData, splitParts } from './respond.ts';
 export { stateEventName } from './notify.ts';
 export { attemptCode, webhookId, type AttemptRecord, type AttemptResult, type Job, type Publish } from './pipeline.ts';
 export { toLog, type DeliveryLog } from './delivery-log.ts';

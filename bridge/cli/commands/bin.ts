@@ -1,8 +1,8 @@
 // hookwire bin url|watch|show|respond|clear|list: the built-in request bin.
 
 import { parseArgs } from 'node:util';
-import { ApiError, type ApiClient } from '../api-client.ts';
-import { BIN_NAME, type BinSummary, type CapturedRequest as Captured } from '../../api/bins.ts';
+import { ApiError, type ApiClient } from '../../client/index.ts';
+import { BIN_NAME, type BinSummary, type CapturedRequest as Captured } from '../../api/index.ts';
 import { table, type CliContext, type Command } from '../command.ts';
 
 /** A bin as GET /v1/bins/<name> answers. */

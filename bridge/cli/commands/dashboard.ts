@@ -3,7 +3,7 @@
 // the failure codes with what to check, and the failures table.
 
 import { parseArgs } from 'node:util';
-import type { Summary, TypeSummary } from '../../dashboard/summary.ts';
+import type { Summary, TypeSummary } from '../../dashboard/index.ts';
 import { table, type Command } from '../command.ts';
 
 const TYPE_NAMES = { outbound: 'Outbound webhooks', inbound: 'Inbound (API publishes)', device: 'Device events' } as const;

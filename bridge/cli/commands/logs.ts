@@ -2,7 +2,7 @@
 // 10 of each), with what each error usually means and what to check.
 
 import { parseArgs } from 'node:util';
-import type { DeliveryLog } from '../../webhooks/delivery-log.ts';
+import type { DeliveryLog } from '../../webhooks/index.ts';
 import { guidanceOf } from '../../codes.ts';
 import type { Command } from '../command.ts';
 import { integrationPath, usageError } from '../integration-path.ts';

@@ -2,7 +2,7 @@
 // line per event, until Ctrl-C. Reconnects when the stream drops, as Particle's clients do.
 
 import { parseArgs } from 'node:util';
-import { ApiError, type SseMessage } from '../api-client.ts';
+import { ApiError, type SseMessage } from '../../client/index.ts';
 import type { Command } from '../command.ts';
 
 /** An event as the stream carries it (PARTICLE.md §6), with its name. */

@@ -3,7 +3,7 @@
 // bridge. Exit 1 when the test fails, so scripts can check a target before going live.
 
 import { parseArgs } from 'node:util';
-import type { TestResult } from '../../webhooks/dry-run.ts';
+import type { TestResult } from '../../webhooks/index.ts';
 import type { Command } from '../command.ts';
 import { integrationPath, usageError } from '../integration-path.ts';
 

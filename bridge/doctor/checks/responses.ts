@@ -5,9 +5,7 @@
 
 import { isDeviceId } from '../../../firmware-sdk/rules.ts';
 import type { HookwireEvent } from '../../events/index.ts';
-import { webhookDefaults, type Integration } from '../../webhooks/index.ts';
-import { eventView, render } from '../../webhooks/render.ts';
-import { DEVICE_LIMIT_BYTES, PART_BYTES, capBytes, responseData } from '../../webhooks/respond.ts';
+import { DEVICE_LIMIT_BYTES, PART_BYTES, capBytes, eventView, render, responseData, webhookDefaults, type Integration } from '../../webhooks/index.ts';
 import { breathe, label, patchStep, plural, some, type Check, type CheckContext } from '../context.ts';
 import { coversFamily, namesFamily, type Family } from '../topics.ts';
 import { ADVISED_MAX_PARTS, partsOf, type RepliesSeen } from '../tracker.ts';

@@ -5,8 +5,7 @@
 
 import Mustache from 'mustache';
 import type { HookwireEvent } from '../../events/index.ts';
-import type { Integration } from '../../webhooks/index.ts';
-import { eventView, render, type View } from '../../webhooks/render.ts';
+import { eventView, render, type Integration, type View } from '../../webhooks/index.ts';
 import { label, type Check, type CheckContext } from '../context.ts';
 import { redactText } from '../../redact.ts';
 import type { Finding } from '../types.ts';

@@ -1,5 +1,6 @@
-// How the CLI reaches the bridge: HOOKWIRE_URL (default http://127.0.0.1:8080) and
-// HOOKWIRE_TOKEN, else the admin token file in HOOKWIRE_DATA_DIR (default ./data).
+// The API client every client of the bridge shares (the CLI, the simulator): the bridge at
+// HOOKWIRE_URL (default http://127.0.0.1:8080), reached with HOOKWIRE_TOKEN, else the admin
+// token file in HOOKWIRE_DATA_DIR (default ./data).
 
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
