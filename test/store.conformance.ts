@@ -73,7 +73,7 @@ export function storeConformance(backend: string, open: () => Promise<Store>, re
     assert.equal((await store.integrations.list()).map((i) => i.id), ['i1', 'i2']);
     assert.ok(await store.integrations.update({ ...base, id: 'i1', productId: 3, template: { event: 'x', url: 'https://e.com' }, updatedAt: '2026-02-01T00:00:00.000Z' }));
     const u = (await store.integrations.get('i1'))!;
-    assert.equal([u.productId, u.template.event, u.updatedAt, u.createdAt], [3, 'x', '2026-02-01T00:00:00.000Z', base.createdAt]);
+    assert.equal([u.productId, (u.template as { event: string }).event, u.updatedAt, u.createdAt], [3, 'x', '2026-02-01T00:00:00.000Z', base.createdAt]);
     assert.not.ok(await store.integrations.update({ ...base, id: 'nope', template: {} }));
     assert.ok(await store.integrations.remove('i2'));
     assert.not.ok(await store.integrations.remove('i2'));
@@ -150,7 +150,7 @@ export function storeConformance(backend: string, open: () => Promise<Store>, re
     }
     const logs = await store.deliveries.logs('i1');
     assert.is(logs.length, 20);
-    assert.equal(logs.filter((l) => l.ok).map((l) => l.entry.n), [14, 13, 12, 11, 10, 9, 8, 7, 6, 5]);
+    assert.equal(logs.filter((l) => l.ok).map((l) => (l.entry as { n: number }).n), [14, 13, 12, 11, 10, 9, 8, 7, 6, 5]);
     assert.is((await store.deliveries.logs('i2')).length, 10);
   });
 

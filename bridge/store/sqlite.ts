@@ -7,7 +7,7 @@ import { deliveriesMigration, sqliteDeliveries } from './sqlite-deliveries.ts';
 import { sqliteStats, statsMigration } from './sqlite-stats.ts';
 import type {
   ApiTokenRecord, DevicePatch, DeviceRecord, DeviceRepo, IntegrationRecord, IntegrationRepo, NewApiToken, NewDevice,
-  Store, TokenRepo,
+  JsonObject, Store, TokenRepo,
 } from './types.ts';
 
 /** Schema migrations, in order; migration i brings user_version from i to i + 1. */
@@ -73,14 +73,14 @@ interface IntegrationRow {
 const toIntegration = (r: IntegrationRow): IntegrationRecord => ({
   id: r.id,
   productId: r.product_id,
-  template: JSON.parse(r.template) as Record<string, unknown>,
+  template: JSON.parse(r.template) as JsonObject,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
   status: r.status === null ? null : JSON.parse(r.status),
   signing: r.signing === null ? null : JSON.parse(r.signing),
 });
 
-const json = (v: Record<string, unknown> | null | undefined) => (v === null || v === undefined ? null : JSON.stringify(v));
+const json = (v: JsonObject | null | undefined) => (v === null || v === undefined ? null : JSON.stringify(v));
 
 const toDevice = (r: DeviceRow): DeviceRecord => ({
   id: r.id,

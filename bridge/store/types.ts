@@ -45,17 +45,23 @@ export interface NewApiToken {
   tokenHash: string;
 }
 
+/**
+ * A JSON column: the store writes it and reads it back whole, without knowing its shape; the
+ * module that owns it (webhooks/) gives it its type when reading.
+ */
+export type JsonObject = object;
+
 /** An integration as stored: its template is JSON, read back through the webhooks layer. */
 export interface IntegrationRecord {
   id: string;
   productId: number | null;
-  template: Record<string, unknown>;
+  template: JsonObject;
   createdAt: string;
   updatedAt: string;
   /** State and counters (JSON), owned by the webhooks layer; null until first written. */
-  status?: Record<string, unknown> | null;
+  status?: JsonObject | null;
   /** Signing secrets (JSON); null when requests are not signed. */
-  signing?: Record<string, unknown> | null;
+  signing?: JsonObject | null;
 }
 
 export interface IntegrationRepo {
@@ -160,14 +166,14 @@ export interface LogEntry {
   integrationId: string;
   ok: boolean;
   at: string;
-  entry: Record<string, unknown>;
+  entry: JsonObject;
 }
 
 /** What a batch of finished attempts changes, written in one transaction. */
 export interface Settlement {
   deliveries: DeliveryUpdate[];
   /** Each integration's whole status as it now is. */
-  statuses: { integrationId: string; status: Record<string, unknown> }[];
+  statuses: { integrationId: string; status: JsonObject }[];
   daily: DailyIncrement[];
   /** New log entries; each integration keeps its last `keepLogs` successes and errors. */
   logs: LogEntry[];

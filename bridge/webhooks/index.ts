@@ -154,7 +154,7 @@ export async function createWebhooks(deps: WebhooksDeps): Promise<Webhooks> {
 
     async logs(id) {
       await engine.settled();
-      return (await store.deliveries.logs(id)).map((l) => l.entry as unknown as DeliveryLog);
+      return (await store.deliveries.logs(id)).map((l) => l.entry as DeliveryLog);
     },
     async daily(id, days) {
       await engine.settled();

@@ -244,10 +244,9 @@ export function parseTemplate(raw: unknown): WebhookTemplate {
 
 /** Only the template fields of an integration, in Particle's order (what PUT replaces). */
 export function templateOf(integration: Integration): WebhookTemplate {
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(ALIASES)) {
-    const value = (integration as unknown as Record<string, unknown>)[key];
-    if (value !== undefined) out[key] = value;
+  const out: Partial<Record<keyof WebhookTemplate, unknown>> = {};
+  for (const key of Object.keys(ALIASES) as (keyof WebhookTemplate)[]) {
+    if (integration[key] !== undefined) out[key] = integration[key];
   }
-  return out as unknown as WebhookTemplate;
+  return out as WebhookTemplate;
 }

@@ -2,12 +2,17 @@
 // the delivery (done, failed, or pending again at its retry time), the
 // integration's counters and state, the daily counts, and the logs (the last 10 successes
 // and 10 errors, redacted). State changes are announced once the batch is committed.
+//
+// report() gathers each record into the open Batch in named steps (countAttempt,
+// settleDelivery, keepLog, changeState); flush() commits the batch in one store call, then
+// tells the scheduler about retries and the owners about state changes.
 
 import { isoAt } from '../events/index.ts';
 import type { Logger } from '../log.ts';
 import type { DailyIncrement, DeliveryUpdate, LogEntry, Store } from '../store/index.ts';
 import type { Integration } from './integration.ts';
-import type { AttemptRecord, AttemptResult, Job } from './pipeline.ts';
+import type { Code } from '../codes.ts';
+import { attemptCode, type AttemptRecord, type AttemptResult, type Job } from './pipeline.ts';
 import { toLog } from './delivery-log.ts';
 import { decideRetry } from './retry.ts';
 import { transition, type IntegrationState, type Outcome } from './state.ts';
@@ -43,131 +48,175 @@ export interface OutcomeDeps {
   changed: (entry: Entry, previous: IntegrationState) => boolean;
 }
 
-const day = (iso: string) => iso.slice(0, 10);
+export interface Outcomes {
+  /** Settle one attempt's record: synchronous, it joins the batch being gathered. */
+  report(record: AttemptRecord): void;
+  /** Resolves once everything reported so far is committed. */
+  settled(): Promise<void>;
+}
 
-export function createOutcomes(deps: OutcomeDeps) {
-  const { store, timeScale } = deps;
-  const log = deps.logger.child({ component: 'webhooks' });
+/** What one batch changes, gathered between two commits. */
+class Batch {
+  readonly updates: DeliveryUpdate[] = [];
+  readonly retries: { host: string; at: number }[] = [];
+  readonly touched = new Set<Entry>();
+  readonly daily = new Map<string, DailyIncrement>();
+  /** Attempts to log, by integration and kind; only the newest KEEP_LOGS of each are kept. */
+  readonly logs = new Map<string, { entry: Entry; result: AttemptResult; at: Date }[]>();
+  readonly notices: { entry: Entry; previous: IntegrationState }[] = [];
 
-  let updates: DeliveryUpdate[] = [];
-  let retries: { host: string; at: number }[] = [];
-  let touched = new Set<Entry>();
-  let daily = new Map<string, DailyIncrement>();
-  /** Attempts to log, by integration and kind; only the newest KEEP_LOGS of each are written. */
-  let logs = new Map<string, { entry: Entry; result: AttemptResult; at: Date }[]>();
-  let notices: { entry: Entry; previous: IntegrationState }[] = [];
-  let scheduled: Promise<void> | null = null;
-  const lastSuccessLog = new Map<string, number>();
-
-  function count(integrationId: string, at: string, kind: 'success' | 'error' | 'skipped'): void {
-    const key = integrationId + at.slice(0, 10);
-    let d = daily.get(key);
-    if (!d) daily.set(key, (d = { integrationId, day: day(at), success: 0, error: 0, skipped: 0 }));
+  count(integrationId: string, iso: string, kind: 'success' | 'error' | 'skipped'): void {
+    const day = iso.slice(0, 10);
+    const key = integrationId + day;
+    let d = this.daily.get(key);
+    if (!d) this.daily.set(key, (d = { integrationId, day, success: 0, error: 0, skipped: 0 }));
     d[kind]++;
   }
 
-  function finish(job: Job, status: 'done' | 'failed', attempts: number, code: string, now: number): void {
-    updates.push({ id: job.id, status, attempts, nextAt: now, lastCode: code, finishedAt: now });
+  finish(job: Job, status: 'done' | 'failed', attempts: number, code: string, now: number): void {
+    this.updates.push({ id: job.id, status, attempts, nextAt: now, lastCode: code, finishedAt: now });
   }
 
-  function addLog(entry: Entry, result: AttemptResult, now: number): void {
-    const ok = result.kind === 'success';
-    const id = entry.integration.id;
-    if (ok) {
-      if (now - (lastSuccessLog.get(id) ?? 0) < SUCCESS_LOG_INTERVAL_MS) return;
-      lastSuccessLog.set(id, now);
-    }
-    const key = ok ? id : `${id}!`;
-    let list = logs.get(key);
-    if (!list) logs.set(key, (list = []));
+  retry(job: Job, attempts: number, code: string, nextAt: number): void {
+    this.updates.push({ id: job.id, status: 'pending', attempts, nextAt, lastCode: code, finishedAt: null });
+    this.retries.push({ host: job.host, at: nextAt });
+  }
+
+  log(key: string, entry: Entry, result: AttemptResult, now: number): void {
+    let list = this.logs.get(key);
+    if (!list) this.logs.set(key, (list = []));
     list.push({ entry, result, at: new Date(now) });
     if (list.length > KEEP_LOGS) list.shift();
   }
 
-  /** The redacted log entries of a batch: built only for those that are kept. */
-  function logEntries(batch: typeof logs): LogEntry[] {
-    const out: LogEntry[] = [];
-    for (const list of batch.values()) {
+  /** The batch as one store call; log entries are built (and redacted) only for those kept. */
+  toSettlement() {
+    const logs: LogEntry[] = [];
+    for (const list of this.logs.values()) {
       for (const { entry, result, at } of list) {
         const l = toLog({ event: result.event, durationMs: result.durationMs, ...optional(result) }, at);
-        out.push({ integrationId: entry.integration.id, ok: l.ok, at: l.at, entry: l as unknown as Record<string, unknown> });
+        logs.push({ integrationId: entry.integration.id, ok: l.ok, at: l.at, entry: l });
       }
     }
-    return out;
+    return {
+      deliveries: this.updates,
+      statuses: [...this.touched].map((e) => ({ integrationId: e.integration.id, status: e.status })),
+      daily: [...this.daily.values()],
+      logs,
+    };
+  }
+}
+
+/** One record being settled: the attempt, its integration, and when. */
+interface Settling {
+  record: AttemptRecord;
+  entry: Entry;
+  now: number;
+  iso: string;
+  /** Attempts made, this one included. */
+  attempts: number;
+  code: Code;
+}
+
+/** Counters and daily counts: a success, an error, or a skip (a sleeping host). */
+function countAttempt(batch: Batch, { record, entry, iso, code }: Settling): void {
+  const s = entry.status;
+  if (record.kind === 'success') {
+    s.totalCalls++;
+    s.consecutiveErrors = 0;
+    s.lastSuccessAt = iso;
+    batch.count(entry.integration.id, iso, 'success');
+  } else if (record.kind === 'skipped') {
+    s.totalSkipped++;
+    batch.count(entry.integration.id, iso, 'skipped');
+  } else {
+    s.totalCalls++;
+    s.totalErrors++;
+    s.consecutiveErrors++;
+    s.lastError = { code, message: record.failure!.message, at: iso };
+    batch.count(entry.integration.id, iso, 'error');
+  }
+}
+
+/** The delivery: done, pending again at its retry time, or given up; what that means for the state. */
+function settleDelivery(batch: Batch, { record, entry, now, attempts, code }: Settling, timeScale: number): Outcome {
+  const job = record.job;
+  if (record.kind === 'success') {
+    batch.finish(job, 'done', attempts, code, now);
+    return { kind: 'success' };
+  }
+  const facts = record.retryAfterMs === undefined ? { code } : { code, retryAfterMs: record.retryAfterMs };
+  const decision = decideRetry(entry.integration.retryPolicy, attempts, facts, timeScale);
+  const kept: Outcome = record.kind === 'skipped' ? { kind: 'skipped' } : { kind: 'failure', code };
+  if (decision.retry) {
+    batch.retry(job, attempts, code, now + decision.delayMs);
+    return kept;
+  }
+  batch.finish(job, 'failed', attempts, code, now);
+  entry.status.totalDropped++;
+  // Particle's policy drops and carries on; the others stop the integration when spent.
+  return decision.reason === 'exhausted' && entry.integration.retryPolicy !== 'particle' ? { kind: 'exhausted', code } : kept;
+}
+
+/** The integration's state after this outcome: what it was, and whether it is now stopped, when it changed. */
+function changeState({ entry, iso }: Settling, outcome: Outcome): { previous: IntegrationState; stopped: boolean } | null {
+  const s = entry.status;
+  const change = transition(s.state, outcome, entry.integration.disabled);
+  if (!change) return null;
+  const previous = s.state;
+  s.state = change.state;
+  s.reason = change.reason;
+  s.changedAt = iso;
+  if (change.disable) {
+    s.disabledBy = 'hookwire';
+    s.disabledAt = iso;
+    s.disabledReason = change.reason;
+  }
+  return { previous, stopped: change.disable === true };
+}
+
+export function createOutcomes(deps: OutcomeDeps): Outcomes {
+  const { store, timeScale } = deps;
+  const log = deps.logger.child({ component: 'webhooks' });
+  let batch = new Batch();
+  let scheduled: Promise<void> | null = null;
+  const lastSuccessLog = new Map<string, number>();
+
+  /** Errors are always logged; successes at most once a second per integration. */
+  function keepLog(entry: Entry, result: AttemptResult, now: number): void {
+    const id = entry.integration.id;
+    if (result.kind !== 'success') return batch.log(`${id}!`, entry, result, now);
+    if (now - (lastSuccessLog.get(id) ?? 0) < SUCCESS_LOG_INTERVAL_MS) return;
+    lastSuccessLog.set(id, now);
+    batch.log(id, entry, result, now);
   }
 
-  /** Settle one attempt's record. Synchronous: it joins the batch being gathered. */
-  function report(result: AttemptRecord): void {
-    const job = result.job;
+  function report(record: AttemptRecord): void {
     const now = Date.now();
-    const iso = isoAt(now);
-    const attempts = job.attempts + (result.kind === 'stopped' ? 0 : 1);
-    const code = result.failure?.code ?? String(result.response?.status ?? 200);
-    const entry = deps.entry(job.integrationId);
-
-    if (!entry || result.kind === 'stopped') {
-      finish(job, 'failed', attempts, code, now);
+    const attempts = record.job.attempts + (record.kind === 'stopped' ? 0 : 1);
+    const code = attemptCode(record) || '200';
+    const entry = deps.entry(record.job.integrationId);
+    if (!entry || record.kind === 'stopped') {
+      // Deleted or disabled since the event was accepted: dropped.
+      batch.finish(record.job, 'failed', attempts, code, now);
       if (entry) {
         entry.status.totalDropped++;
-        touched.add(entry);
+        batch.touched.add(entry);
       }
-      schedule();
-      return;
-    }
-
-    const s = entry.status;
-    let outcome: Outcome;
-    if (result.kind === 'success') {
-      s.totalCalls++;
-      s.consecutiveErrors = 0;
-      s.lastSuccessAt = iso;
-      count(entry.integration.id, iso, 'success');
-      finish(job, 'done', attempts, code, now);
-      outcome = { kind: 'success' };
     } else {
-      if (result.kind === 'skipped') {
-        s.totalSkipped++;
-        count(entry.integration.id, iso, 'skipped');
-      } else {
-        s.totalCalls++;
-        s.totalErrors++;
-        s.consecutiveErrors++;
-        s.lastError = { code, message: result.failure!.message, at: iso };
-        count(entry.integration.id, iso, 'error');
+      const step: Settling = { record, entry, now, iso: isoAt(now), attempts, code };
+      countAttempt(batch, step);
+      const outcome = settleDelivery(batch, step, timeScale);
+      if (record.kind !== 'skipped') keepLog(entry, record, now);
+      const change = changeState(step, outcome);
+      if (change) {
+        const { state, reason } = entry.status;
+        if (change.stopped) deps.stop(entry, reason!);
+        batch.notices.push({ entry, previous: change.previous });
+        log.info({ integrationId: entry.integration.id, state, previous: change.previous, reason }, 'integration state changed');
       }
-      const facts = result.retryAfterMs === undefined ? { code } : { code, retryAfterMs: result.retryAfterMs };
-      const decision = decideRetry(entry.integration.retryPolicy, attempts, facts, timeScale);
-      if (decision.retry) {
-        const nextAt = now + decision.delayMs;
-        updates.push({ id: job.id, status: 'pending', attempts, nextAt, lastCode: code, finishedAt: null });
-        retries.push({ host: job.host, at: nextAt });
-        outcome = result.kind === 'skipped' ? { kind: 'skipped' } : { kind: 'failure', code };
-      } else {
-        finish(job, 'failed', attempts, code, now);
-        s.totalDropped++;
-        // Particle's policy drops and carries on; the others stop the integration when spent.
-        const spent = decision.reason === 'exhausted' && entry.integration.retryPolicy !== 'particle';
-        outcome = spent ? { kind: 'exhausted', code } : result.kind === 'skipped' ? { kind: 'skipped' } : { kind: 'failure', code };
-      }
+      batch.touched.add(entry);
     }
-    if (result.kind !== 'skipped') addLog(entry, result, now);
-
-    const change = transition(s.state, outcome, entry.integration.disabled);
-    if (change) {
-      const previous = s.state;
-      s.state = change.state;
-      s.reason = change.reason;
-      s.changedAt = iso;
-      if (change.disable) {
-        s.disabledBy = 'hookwire';
-        s.disabledAt = iso;
-        s.disabledReason = change.reason;
-        deps.stop(entry, change.reason);
-      }
-      notices.push({ entry, previous });
-      log.info({ integrationId: entry.integration.id, state: s.state, previous, reason: s.reason }, 'integration state changed');
-    }
-    touched.add(entry);
     schedule();
   }
 
@@ -177,31 +226,21 @@ export function createOutcomes(deps: OutcomeDeps) {
 
   async function flush(): Promise<void> {
     scheduled = null;
-    const batch = { updates, retries, touched, daily, logs, notices };
-    updates = [];
-    retries = [];
-    touched = new Set();
-    daily = new Map();
-    logs = new Map();
-    notices = [];
+    const done = batch;
+    batch = new Batch();
     try {
-      await store.deliveries.settle({
-        deliveries: batch.updates,
-        statuses: [...batch.touched].map((e) => ({ integrationId: e.integration.id, status: e.status as unknown as Record<string, unknown> })),
-        daily: [...batch.daily.values()],
-        logs: logEntries(batch.logs),
-      }, KEEP_LOGS);
+      await store.deliveries.settle(done.toSettlement(), KEEP_LOGS);
     } catch (err) {
       // The deliveries stay running in the store: the next start makes them pending again.
-      log.error({ err, deliveries: batch.updates.length }, 'could not record delivery outcomes');
+      log.error({ err, deliveries: done.updates.length }, 'could not record delivery outcomes');
       return;
     }
-    for (const r of batch.retries) deps.pending(r.host, r.at);
-    for (const n of batch.notices) {
+    for (const r of done.retries) deps.pending(r.host, r.at);
+    for (const n of done.notices) {
       if (deps.changed(n.entry, n.previous)) {
         n.entry.status.notifiedAt = new Date().toISOString();
         n.entry.status.notifiedState = n.entry.status.state;
-        touched.add(n.entry); // the next batch keeps when we emailed
+        batch.touched.add(n.entry); // the next batch keeps when we emailed
         schedule();
       }
     }
@@ -209,7 +248,6 @@ export function createOutcomes(deps: OutcomeDeps) {
 
   return {
     report,
-    /** Resolves once everything reported so far is committed. */
     async settled(): Promise<void> {
       while (scheduled) await scheduled;
     },
@@ -224,5 +262,3 @@ function optional(r: AttemptResult) {
   if (r.note) out.note = r.note;
   return out;
 }
-
-export type Outcomes = ReturnType<typeof createOutcomes>;

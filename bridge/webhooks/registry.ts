@@ -70,8 +70,8 @@ function hostWithoutTags(url: string): string | undefined {
 function toRecord(r: Registered): IntegrationRecord {
   const i = r.integration;
   return {
-    id: i.id, productId: i.productId, template: templateOf(i) as unknown as Record<string, unknown>, createdAt: i.createdAt, updatedAt: i.updatedAt,
-    status: r.status as unknown as Record<string, unknown>, signing: (r.signing ?? null) as unknown as Record<string, unknown> | null,
+    id: i.id, productId: i.productId, template: templateOf(i), createdAt: i.createdAt, updatedAt: i.updatedAt,
+    status: r.status, signing: r.signing ?? null,
   };
 }
 
@@ -122,7 +122,7 @@ export function createRegistry({ store, logger, notifier }: RegistryDeps): Regis
         try {
           const integration: Integration = { ...parseTemplate(record.template), id: record.id, productId: record.productId, createdAt: record.createdAt, updatedAt: record.updatedAt };
           const r: Registered = { integration, status: readStatus(record.status) };
-          if (record.signing) r.signing = record.signing as unknown as SigningKeys;
+          if (record.signing) r.signing = record.signing as SigningKeys;
           register(r);
         } catch (err) {
           log.error({ err, integrationId: record.id }, 'stored integration is invalid; skipped');

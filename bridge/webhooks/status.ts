@@ -40,6 +40,6 @@ export function newStatus(): IntegrationStatus {
 }
 
 /** A stored status, with any field a newer version added filled in. */
-export function readStatus(stored: Record<string, unknown> | null | undefined): IntegrationStatus {
+export function readStatus(stored: object | null | undefined): IntegrationStatus {
   return { ...newStatus(), ...(stored as Partial<IntegrationStatus> | null | undefined) };
 }
