@@ -3,7 +3,7 @@
 // aedes builds its mqtt-packet parser without a size limit, so a client could announce a
 // 256 MB packet and have the broker buffer it. mqtt-packet reads the announced length in
 // `_parseLength`; we check it there. This reaches into mqtt-packet's parser, so
-// test/broker-bad-input.test.ts checks that an oversized CONNECT and PUBLISH are refused.
+// test/bridge/broker/bad-input.test.ts checks that an oversized CONNECT and PUBLISH are refused.
 
 import type { Client } from 'aedes';
 import { PacketTooLargeError } from '../errors.ts';

@@ -1,5 +1,5 @@
 // The store interface. Every backend (SQLite now; PostgreSQL for several bridge nodes later)
-// implements it and passes test/store.conformance.ts. Methods are async so a networked
+// implements it and passes test/bridge/store/conformance.ts. Methods are async so a networked
 // backend fits the same shape.
 
 export interface DeviceRecord {

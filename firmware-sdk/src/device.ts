@@ -6,7 +6,7 @@
 // runs on a microcontroller: a factory with closures instead of a class, `var`, no
 // destructuring, default/rest parameters, spread, Map/Set/Symbol, async/await, `?.` or
 // `for (let ...)`. Arrow functions and method shorthand keep the board's module small
-// (scripts/build-espruino.ts, 8 KB budget). test/sdk-espruino-subset.test.ts bundles this
+// (scripts/build-espruino.ts, 8 KB budget). test/firmware-sdk/espruino-subset.test.ts bundles this
 // file to ES2015 and fails on anything Espruino lacks.
 
 import {

@@ -4,7 +4,7 @@
 // Written in the Espruino subset (DESIGN.md, Device SDK): plain functions, `var`, no
 // destructuring, default or rest parameters, spread, Map/Set, `?.`, or `for (let ...)`.
 // Constants are `const`: the bundler writes their values in place, so on a board they take
-// no variable. test/sdk-espruino-subset.test.ts walks the bundled output and fails on
+// no variable. test/firmware-sdk/espruino-subset.test.ts walks the bundled output and fails on
 // anything Espruino lacks.
 
 /** Longest event name, in characters (Particle: 1–64 ASCII characters). */
