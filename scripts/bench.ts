@@ -1,10 +1,11 @@
 // The webhook benchmark (DESIGN.md, Performance targets; STYLE.md 10): `npm run bench`.
 //
 //   npx tsx scripts/bench.ts [--seconds 10] [--rate 1000] [--latency-seconds 10] [--devices 50]
-//                            [--inflight 128] [--warmup 3] [--rounds 2] [--baseline ab5bfff]
+//                            [--inflight 128] [--warmup 3] [--rounds 3] [--baseline ab5bfff]
 //                            [--backlog 100000] [--down hung|refused] [--time-scale 0.001]
 //                            [--restart-seconds 5]
-//                            [--only throughput|latency|matching|durable|blackhole|restart] [--cpu-prof]
+//                            [--only throughput|latency|matching|durable|blackhole|restart|forwarder]
+//                            [--compare REV] [--cpu-prof]
 //
 // 1. Throughput. The bridge (as users run it), the devices (scripts/load-webhooks.ts, SDK
 //    devices publishing at QoS 1) and the HTTP receiver (scripts/receiver.ts, node:http
@@ -23,36 +24,47 @@
 //    publish → hook-response at the device. Each event's data carries its publish time
 //    (process.hrtime.bigint(): CLOCK_MONOTONIC, one clock for every process here) and an ID;
 //    the integration forwards both, the receiver answers with the ID. Every event must reach
-//    the receiver and every response its device.
+//    the receiver and every response its device. Beside them, the bridge's event-loop delay over
+//    the window (GET /metrics; scripts/lib/stack.ts scrapeLoopDelay says what it means).
 // 3. Matching: MatchIndex.match(event) in this process, ns per match with 10 and with 1,000
 //    integrations (scripts/lib/match-fixtures.ts), same events, same matches.
 // 4-6. Durable delivery (scripts/lib/delivery.ts): end to end with durable acceptance against
 //    the in-memory path (--baseline, checked out in a git worktree, both run in turn); a
 //    healthy endpoint's throughput beside a black-holed one; restart with a backlog of
 //    --backlog pending deliveries (time to ready and to resumed, memory).
+// 7. Forwarder (scripts/lib/peer.ts): Hookwire against what a user would otherwise write,
+//    Mosquitto and a 20-line forwarder (scripts/forwarder.ts), each in its own process, driven
+//    by the same devices script and receiver in alternating closed-loop windows (--rounds):
+//    events/s of each, the ratio, the CPU of the bridge and of mosquitto + forwarder. Skipped,
+//    saying how to install it, without /usr/sbin/mosquitto. A measure of its own rather than
+//    part of 1: it needs rounds (two servers, alternating) and leaves 1's figures as they were.
+// 8. Compare (--compare REV, scripts/lib/compare.ts; runs alone): REV in a git worktree against
+//    the working tree, both bridges up, --rounds rounds of a throughput window (as 1, 10
+//    integrations) and a latency window (as 2) on each: events/s, bridge CPU µs per event,
+//    latency p50/p99/p99.9 at the receiver and at the device, event-loop delay.
 //
-// Each measure uses a fresh bridge (durable: one per checkout for all its rounds). --cpu-prof profiles the bridges (node --cpu-prof) and
+// Each measure uses a fresh bridge (durable and compare: one per checkout for all their rounds;
+// forwarder: one for all its rounds). --cpu-prof profiles the bridges (node --cpu-prof) and
 // prints where their busy time went during each measured window. Results go to
 // .bench/webhooks.json.
 
 import { parseArgs } from 'node:util';
-import { makeEvent } from '../bridge/events/index.ts';
-import { MatchIndex, parseTemplate, webhookDefaults } from '../bridge/webhooks/index.ts';
-import { renderRequest } from '../bridge/webhooks/render.ts';
+import { MatchIndex, parseTemplate, renderRequest, webhookDefaults } from '../bridge/webhooks/index.ts';
 import {
-  cpuMeter, fmt, fmtKb, intFlag, machineCpuMs, machineInfo, median, numberFlag, percentile,
+  cpuMeter, fmt, fmtKb, intFlag, machineCpuMs, machineInfo, median, numberFlag,
   printMachine, printTable, runBench, selfCpuMs, sleep, spawnTs, writeResults, UsageError,
 } from './lib/bench.ts';
+import { runCompare } from './lib/compare.ts';
 import { runBlackhole, runDurable, runRestart, type DeliveryOptions } from './lib/delivery.ts';
 import { remote } from './lib/ipc.ts';
-import { matchFixtures, toEvents, toIntegration } from './lib/match-fixtures.ts';
+import { benchEvent, matchFixtures, toEvents, toIntegration } from './lib/match-fixtures.ts';
+import { runForwarder } from './lib/peer.ts';
 import {
-  addIntegrations, benchStack, benchTemplate, closedWindow, consistent, DISTURBED_PERCENT, DRAIN_MS, EVENT, fixtureBody, hrUs,
-  printProfile, profileOf, spawnDevices, spawnReceiver, until, verdict, type ThroughputRun,
+  addIntegrations, benchStack, benchTemplate, closedWindow, consistent, DISTURBED_PERCENT, EVENT, fixtureBody, fmtLoopDelay, hrUs, latencyRow,
+  latencyWindow, loopDelayNote, loopDelayProbe, printProfile, profileOf, spawnDevices, spawnReceiver, verdict, type ThroughputRun,
 } from './lib/stack.ts';
 import type { Integration } from '../bridge/webhooks/index.ts';
 import type { LoadHttpOptions, LoadHttpStats } from './load-http.ts';
-import type { RateResult } from './load-webhooks.ts';
 
 const TARGET = {
   /** DESIGN.md, Performance targets: end to end ≥ 50 % of the raw HTTP ceiling. */
@@ -75,8 +87,15 @@ const usage = `usage: npx tsx scripts/bench.ts [options]
   --inflight N         throughput: events (or raw requests) in flight (128)
   --warmup S           load before each window opens (3; the bridge's first seconds run
                        unoptimised code at a third of its speed)
-  --only MEASURE       throughput, latency, matching, durable, blackhole or restart (all)
-  --rounds N           durable, blackhole: alternating rounds of the two bridges or set-ups (3)
+  --only MEASURE       throughput, latency, matching, durable, blackhole, restart or forwarder
+                       (all; forwarder: Hookwire against Mosquitto + scripts/forwarder.ts, skipped
+                       without /usr/sbin/mosquitto: apt-get update && apt-get install -y mosquitto)
+  --rounds N           durable, blackhole, forwarder, compare: alternating rounds of the two
+                       bridges, set-ups or servers (3)
+  --compare REV        run only the before/after measure: REV (checked out in a git worktree)
+                       against the working tree, --rounds rounds of a throughput window and a
+                       latency window (--rate) on each: events/s, µs/event, p50/p99/p99.9,
+                       event-loop delay
   --baseline REV       durable: the commit of the in-memory path (ab5bfff)
   --backlog N          restart: events left pending, one delivery each (100000)
   --down hung|refused  restart: how the receiver is down while the backlog builds (hung:
@@ -100,7 +119,7 @@ async function runThroughput(options: Options, fixtures: ReturnType<typeof match
 
   // The request the bridge sends for such an event (same method, headers and body size).
   const template = parseTemplate(benchTemplate(receiver.port));
-  const sample = makeEvent(EVENT, { data: `{"t":"${process.hrtime.bigint()}","i":${123_456}}`, type: 'text' },
+  const sample = benchEvent(EVENT, `{"t":"${process.hrtime.bigint()}","i":${123_456}}`,
     { coreid: stack.devices[0]!.id, productId: null, firmwareVersion: null });
   const request = renderRequest(template, sample);
   console.log(`request: ${request.method} ${request.url}, headers ${Object.keys(request.headers).join(', ')}, ` +
@@ -207,79 +226,39 @@ async function runThroughput(options: Options, fixtures: ReturnType<typeof match
 // ---------------------------------------------------------------------------------------
 // 2. Latency
 
-function latencyRow(name: string, ns: number[], expected: number, targetMs: number) {
-  const ms = ns.map((v) => v / 1e6);
-  const p99 = percentile(ms, 99);
-  return {
-    path: name, samples: ms.length, expected,
-    p50: percentile(ms, 50), p90: percentile(ms, 90), p99, p999: percentile(ms, 99.9), max: percentile(ms, 100),
-    targetP99Ms: targetMs, met: p99 <= targetMs && ms.length === expected,
-  };
-}
-
 async function runLatency(options: Options, fixtures: ReturnType<typeof matchFixtures>) {
   console.log(`\n## Latency: ${fmt(options.rate)} events/s over ${options.devices} devices, ${options.latencySec} s after ${options.warmupSec} s warm-up`);
   const receiver = await spawnReceiver(true);
   const stack = await benchStack(options, receiver.port, fixtures);
   const { bridge } = stack;
-  const devices = await spawnDevices({
-    mqttUrl: bridge.mqttUrl, devices: stack.devices, event: EVENT, mode: 'rate', inflight: 0, rate: options.rate,
-    service: { username: 'bench', password: bridge.adminToken },
+  const loop = loopDelayProbe(bridge);
+  const w = await latencyWindow({
+    bridge, devices: stack.devices, receiver, rate: options.rate, warmupSec: options.warmupSec, seconds: options.latencySec,
+    atWindowStart: loop.start, atWindowEnd: loop.end,
   });
-  await devices.rpc.call('start');
-  await sleep(options.warmupSec * 1000);
-  const meter = cpuMeter({ bridge: () => bridge.cpuMs(), load: () => devices.child.cpuMs(), receiver: () => receiver.child.cpuMs(), bench: selfCpuMs, machine: machineCpuMs });
-  const from = hrUs();
-  await devices.rpc.call('measure');
-  await sleep(options.latencySec * 1000);
-  await devices.rpc.call('stop');
-  const to = hrUs();
-  const cpu = meter.read();
-
-  // Wait for the stragglers: every measured event at the receiver, every response at its device.
-  let result = await devices.rpc.call<RateResult>('result');
-  const expected = result.lastId - result.firstId + 1;
-  const inRange = (id: number) => id >= result.firstId && id <= result.lastId;
-  let samples = await receiver.rpc.call<{ ids: number[]; latencyNs: number[] }>('samples');
-  await until(async () => {
-    result = await devices.rpc.call<RateResult>('result');
-    samples = await receiver.rpc.call<{ ids: number[]; latencyNs: number[] }>('samples');
-    return result.responses >= expected && samples.ids.filter(inRange).length >= expected;
-  }, DRAIN_MS);
-  const receiverNs: number[] = [];
-  const seen = new Set<number>();
-  samples.ids.forEach((id, k) => {
-    if (!inRange(id)) return;
-    seen.add(id);
-    receiverNs.push(samples.latencyNs[k]!);
-  });
-  const duplicates = receiverNs.length - seen.size;
-
-  const { bad } = await receiver.rpc.call<{ bad: number }>('stats');
-  await devices.rpc.call('close');
-  await devices.child.stop();
-  const profile = options.cpuProf ? await profileOf(bridge, [{ name: 'latency window', window: [from, to] }]) : [];
+  const { expected, result, cpu, duplicates, bad } = w;
+  const { others } = cpu;
+  const profile = options.cpuProf ? await profileOf(bridge, [{ name: 'latency window', window: w.window }]) : [];
   await bridge.stop();
   await receiver.child.stop();
 
   const rows = [
-    latencyRow('publish → request at the receiver', receiverNs, expected, TARGET.receiverP99Ms),
+    latencyRow('publish → request at the receiver', w.receiverNs, expected, TARGET.receiverP99Ms),
     latencyRow('publish → hook-response at the device', result.rttNs, expected, TARGET.deviceP99Ms),
   ];
   console.log(`\nlatency (ms), ${fmt(expected)} events published at ${fmt(result.achievedRate)} /s:\n`);
   printTable(['path', 'received', 'p50', 'p90', 'p99', 'p99.9', 'max', 'target p99', 'result'],
     rows.map((r) => [r.path, `${fmt(r.samples)} / ${fmt(r.expected)}`, fmt(r.p50, 2), fmt(r.p90, 2), fmt(r.p99, 2), fmt(r.p999, 2), fmt(r.max, 2),
       `≤ ${r.targetP99Ms}`, verdict(r.met)]));
-  // Clock ticks of 10 ms round each reading: a small negative rest is noise.
-  const others = Math.max(0, cpu.machine! - cpu.bridge! - cpu.load! - cpu.receiver! - cpu.bench!);
   console.log(`(CPU in the window: bridge ${fmt(cpu.bridge!)} % = ${fmt((cpu.bridge! / 100) * 1e6 / result.achievedRate)} µs per event, devices ${fmt(cpu.load!)} %, receiver ${fmt(cpu.receiver!)} %, ` +
     `bench ${fmt(cpu.bench!)} %, rest of machine ${fmt(others)} %${others > DISTURBED_PERCENT ? ' (disturbed)' : ''}; publish errors ${result.errors}, ` +
     `unexpected responses ${result.unexpected}, duplicate requests ${duplicates}, bad bodies ${bad})`);
+  console.log(`(bridge event loop in the window, ${loopDelayNote}: ${fmtLoopDelay(loop.delay)})`);
   for (const p of profile) printProfile(p);
 
   return {
     rate: options.rate, achievedRate: result.achievedRate, expected, rows,
-    cpu: { ...cpu, others }, errors: result.errors, unexpected: result.unexpected, duplicates, badBodies: bad, profile,
+    cpu, loopDelayMs: loop.delay, errors: result.errors, unexpected: result.unexpected, duplicates, badBodies: bad, profile,
     targetMet: rows.every((r) => r.met),
   };
 }
@@ -362,6 +341,8 @@ interface Options extends DeliveryOptions {
   inflight: number;
   warmupSec: number;
   only: string | null;
+  /** The revision the compare measure runs against the working tree; null: no compare. */
+  compare: string | null;
   cpuProf: boolean;
 }
 
@@ -380,6 +361,7 @@ await runBench(async () => {
       inflight: { type: 'string', default: '128' },
       warmup: { type: 'string', default: '3' },
       only: { type: 'string' },
+      compare: { type: 'string' },
       rounds: { type: 'string', default: '3' },
       baseline: { type: 'string', default: 'ab5bfff' },
       backlog: { type: 'string', default: '100000' },
@@ -392,8 +374,10 @@ await runBench(async () => {
     strict: true,
   });
   if (values.help) return console.log(usage);
-  const measures = ['throughput', 'latency', 'matching', 'durable', 'blackhole', 'restart'];
+  const measures = ['throughput', 'latency', 'matching', 'durable', 'blackhole', 'restart', 'forwarder'];
   if (values.only !== undefined && !measures.includes(values.only)) throw new UsageError(`--only must be one of ${measures.join(', ')}`);
+  // --compare asks for one measure, and a long one: it runs alone.
+  if (values.compare !== undefined && values.only !== undefined) throw new UsageError('--compare runs alone: leave out --only');
   const options: Options = {
     seconds: numberFlag('seconds', values.seconds),
     rate: numberFlag('rate', values.rate),
@@ -401,7 +385,8 @@ await runBench(async () => {
     devices: intFlag('devices', values.devices),
     inflight: intFlag('inflight', values.inflight),
     warmupSec: numberFlag('warmup', values.warmup),
-    only: values.only ?? null,
+    only: values.compare !== undefined ? 'compare' : values.only ?? null,
+    compare: values.compare ?? null,
     cpuProf: values['cpu-prof'],
     rounds: intFlag('rounds', values.rounds),
     baseline: values.baseline,
@@ -422,6 +407,8 @@ await runBench(async () => {
   if (want('durable')) results.durable = await runDurable(options);
   if (want('blackhole')) results.blackhole = await runBlackhole(options);
   if (want('restart')) results.restart = await runRestart(options);
+  if (want('forwarder')) results.forwarder = await runForwarder(options);
+  if (options.compare !== null) results.compare = await runCompare({ ...options, compare: options.compare });
 
   const path = await writeResults('webhooks', { machine, options, results });
   console.log(`\nresults: ${path}`);

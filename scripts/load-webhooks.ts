@@ -18,6 +18,11 @@
 //           acknowledged (PUBACK: the bridge has stored the event and its deliveries), over
 //           all devices. Deliveries are not waited for (their receiver may be down).
 //
+// With `deviceSpace`, devices publish `<deviceID>/<event>` instead: against a plain broker
+// (the bench's Mosquitto + scripts/forwarder.ts), where only the topic says who published.
+// Any broker that takes the devices' ID and token as client ID, username and password (an
+// anonymous Mosquitto ignores them) and the service client's credentials will do.
+//
 // Over IPC (scripts/lib/ipc.ts): `start`, `stats`, `stop`, `result` (rate mode), `close`.
 
 import { parseArgs } from 'node:util';
@@ -40,6 +45,11 @@ export interface LoadWebhooksOptions {
   rate: number;
   /** closed: a service client's credentials (any username, an admin API token). */
   service: { username: string; password: string };
+  /**
+   * Publish to `<deviceID>/<event>` instead of `<event>`: for a plain broker (the bench's
+   * Mosquitto peer), where the topic is the only way a subscriber learns who published.
+   */
+  deviceSpace?: boolean;
 }
 
 export interface ClosedStats {
@@ -101,13 +111,14 @@ async function main(): Promise<void> {
     if (options.mode === 'count') pumpCount();
   };
   let rr = 0;
+  const topics = devices.map((d) => (options.deviceSpace ? `${d.deviceID()}/${event}` : event));
 
   /** One publish, stamped `t` (the time it is handed to the SDK); returns its ID. */
   function publishOne(t: bigint): number {
     const id = nextId++;
-    const device = devices[rr++ % devices.length]!;
+    const k = rr++ % devices.length;
     stats.published++;
-    device.publish(event, `{"t":"${t}","i":${id}}`, publishOptions, onPuback);
+    devices[k]!.publish(topics[k]!, `{"t":"${t}","i":${id}}`, publishOptions, onPuback);
     return id;
   }
 

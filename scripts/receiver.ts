@@ -12,7 +12,10 @@
 // the hook-response knows which of its publishes it answers. hrtime reads CLOCK_MONOTONIC,
 // one clock for every process on the machine, so the difference is a latency.
 //
-// Over IPC (scripts/lib/ipc.ts): `stats` → {requests, bad, firstNs}; `samples` → {ids, latencyNs}.
+// Over IPC (scripts/lib/ipc.ts): `stats` → {requests, bad, firstNs}; `samples` → {ids, latencyNs};
+// `record` (true or false) switches record mode on or off and forgets the samples and bad
+// bodies so far (the bench's --compare: one receiver for throughput and latency windows of two
+// bridges, whose devices' IDs overlap).
 // Exits when the bench goes away.
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -63,7 +66,7 @@ function recording(req: IncomingMessage, res: ServerResponse): void {
   });
 }
 
-const handle = values.record ? recording : plain;
+let handle = values.record ? recording : plain;
 const server = createServer((req, res) => {
   if (requests++ === 0) firstNs = String(process.hrtime.bigint());
   handle(req, res);
@@ -74,6 +77,12 @@ server.keepAliveTimeout = 120_000;
 serve({
   stats: () => ({ requests, bad, firstNs }),
   samples: () => ({ ids, latencyNs }),
+  record: (on) => {
+    handle = on === true ? recording : plain;
+    ids.length = 0;
+    latencyNs.length = 0;
+    bad = 0;
+  },
 });
 
 server.listen(Number(values.port), values.host, () => {

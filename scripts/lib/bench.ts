@@ -287,23 +287,7 @@ export function spawnNode(options: SpawnOptions): Promise<{ child: Child; line: 
     stderr = (stderr + chunk.toString('utf8')).slice(-4000);
   });
 
-  const child: Child = {
-    name: options.name,
-    pid: proc.pid!,
-    process: proc,
-    rssKb: () => rssKb(proc.pid!),
-    peakRssKb: () => peakRssKb(proc.pid!),
-    cpuMs: () => cpuMs(proc.pid!),
-    stop: (graceMs = 5000) => {
-      stopRequested = true;
-      return stopProcess(proc, graceMs);
-    },
-    kill: () => {
-      stopRequested = true;
-      return stopProcess(proc, 0, 'SIGKILL');
-    },
-  };
-  let stopRequested = false;
+  const { child, stopRequested } = childOf(proc, options.name);
 
   return new Promise((resolvePromise, reject) => {
     let ready = false;
@@ -317,7 +301,7 @@ export function spawnNode(options: SpawnOptions): Promise<{ child: Child; line: 
     proc.once('error', (err) => fail(err.message));
     proc.once('exit', (code, signal) => {
       if (!ready) fail(`exited with ${signal ?? `code ${code}`}`);
-      else if (code !== 0 && signal === null && !stopRequested && !cleaning) console.error(`[${options.name}] exited with code ${code}${stderr ? `: ${stderr.trim()}` : ''}`);
+      else if (code !== 0 && signal === null && !stopRequested() && !cleaning) console.error(`[${options.name}] exited with code ${code}${stderr ? `: ${stderr.trim()}` : ''}`);
     });
     createInterface({ input: proc.stdout! }).on('line', (text) => {
       let line: LogLine | null = null;
@@ -339,6 +323,57 @@ export function spawnNode(options: SpawnOptions): Promise<{ child: Child; line: 
         echoed++;
         console.error(`[${options.name}] ${text.slice(0, 500)}${echoed === ECHO_LIMIT ? ' (further lines not shown)' : ''}`);
       }
+    });
+  });
+}
+
+/** A Child over a spawned process; `stopRequested` tells an exit we asked for from a crash. */
+function childOf(proc: ChildProcess, name: string): { child: Child; stopRequested: () => boolean } {
+  let requested = false;
+  const child: Child = {
+    name,
+    pid: proc.pid!,
+    process: proc,
+    rssKb: () => rssKb(proc.pid!),
+    peakRssKb: () => peakRssKb(proc.pid!),
+    cpuMs: () => cpuMs(proc.pid!),
+    stop: (graceMs = 5000) => {
+      requested = true;
+      return stopProcess(proc, graceMs);
+    },
+    kill: () => {
+      requested = true;
+      return stopProcess(proc, 0, 'SIGKILL');
+    },
+  };
+  return { child, stopRequested: () => requested };
+}
+
+/**
+ * Start a program that is not Node (a peer broker such as Mosquitto), cleaned up like every
+ * child. It has no ready line to wait for: resolves once spawned; the caller checks it serves
+ * (e.g. its port accepts connections). `output()` is the tail of its stdout and stderr, to
+ * explain a failed start.
+ */
+export function spawnProgram(options: { name: string; command: string; args: string[] }): Promise<Child & { output(): string }> {
+  installHandlers();
+  const proc = spawn(options.command, options.args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-4000);
+  };
+  proc.stdout!.on('data', keep);
+  proc.stderr!.on('data', keep);
+  return new Promise((resolvePromise, reject) => {
+    proc.once('error', (err) => reject(new Error(`${options.name} did not start: ${err.message}`)));
+    proc.once('spawn', () => {
+      children.add(proc);
+      proc.once('exit', () => children.delete(proc));
+      const { child, stopRequested } = childOf(proc, options.name);
+      proc.once('exit', (code, signal) => {
+        if (!stopRequested() && !cleaning) console.error(`[${options.name}] exited with ${signal ?? `code ${code}`}${output ? `: ${output.trim()}` : ''}`);
+      });
+      resolvePromise({ ...child, output: () => output });
     });
   });
 }

@@ -9,8 +9,7 @@
 // 1,000 sets give every event the same matches and differ only in size.
 
 import { randomBytes } from 'node:crypto';
-import type { HookwireEvent } from '../../bridge/events/index.ts';
-import { makeEvent } from '../../bridge/events/index.ts';
+import { eventFrom, isRefused, type HookwireEvent, type Publisher } from '../../bridge/events/index.ts';
 import { parseTemplate, type Integration } from '../../bridge/webhooks/index.ts';
 
 /** A small seeded PRNG (mulberry32): the same sets on every run. */
@@ -101,10 +100,20 @@ export function toIntegration(f: Fixture, url = 'https://example.com/hook'): Int
   return { ...template, id: randomBytes(12).toString('hex'), productId: f.productId, createdAt: now, updatedAt: now };
 }
 
+/**
+ * An event as the bridge makes one from a publish (eventFrom: events are made only there), with
+ * a service client's name rules (any valid name); throws if it would be refused.
+ */
+export function benchEvent(name: string, data: string, from: Publisher): HookwireEvent {
+  const event = eventFrom(name, Buffer.from(data), from, 'cloud');
+  if (isRefused(event)) throw new Error(`event ${name}: ${event.code} ${event.message}`);
+  return event;
+}
+
 /** Events from the fleet's devices, a few of them in product 1234. */
 export function toEvents(names: string[], deviceIds: string[], seed = 7): HookwireEvent[] {
   const rng = seeded(seed);
-  return names.map((name) => makeEvent(name, { data: '21.5', type: 'text' }, {
+  return names.map((name) => benchEvent(name, '21.5', {
     coreid: pick(rng, deviceIds), productId: rng() < 0.2 ? 1234 : null, firmwareVersion: 3,
   }));
 }

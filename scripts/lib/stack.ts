@@ -1,15 +1,16 @@
 // The pieces every webhook measure of scripts/bench.ts is built from: a bridge process with
 // devices and integrations, the receiver, the devices' process, one closed-loop throughput
-// window, and the bridge's CPU profile summarised over chosen windows.
+// window, one fixed-rate latency window, the bridge's event-loop delay over a window (GET
+// /metrics), and the bridge's CPU profile summarised over chosen windows.
 
 import {
   cpuMeter, cpuProfArgs, fmt, machineCpuMs, pool, printTable, registerDevices, selfCpuMs, sleep, spawnTs,
-  startBridgeProcess, stopAndShowProfile, type BridgeProcess, type BridgeProcessOptions, type Child, type DeviceCredentials,
+  percentile, startBridgeProcess, stopAndShowProfile, type BridgeProcess, type BridgeProcessOptions, type Child, type DeviceCredentials,
 } from './bench.ts';
 import { remote, type Remote } from './ipc.ts';
 import type { Fixture } from './match-fixtures.ts';
 import { summarizeProfile, type ProfileSummary } from './profile.ts';
-import type { ClosedStats, LoadWebhooksOptions } from '../load-webhooks.ts';
+import type { ClosedStats, LoadWebhooksOptions, RateResult } from '../load-webhooks.ts';
 
 export const EVENT = 'bench';
 /** A run whose deliveries have not all completed this long after the load stopped failed. */
@@ -161,6 +162,8 @@ export interface ThroughputRun {
   /** End to end: QoS 1 publishes acknowledged per second in the window. */
   ackedPerSec: number | null;
   cpu: Cpu;
+  /** CPU % of each process of the server side when it has several (the peer: mosquitto, forwarder); `cpu.bridge` is their sum. */
+  cpuParts?: Record<string, number>;
   /** Bridge CPU time per completion, µs. */
   bridgeUsPerEvent: number | null;
   bridgeRssKb: number | null;
@@ -172,12 +175,17 @@ export interface ThroughputRun {
 
 export interface ClosedWindowOptions {
   name: string;
-  bridge: BridgeProcess;
+  /** What serves the devices: a bridge, or a peer's processes seen as one (their CPU and RSS summed). */
+  bridge: Pick<Child, 'cpuMs' | 'rssKb'>;
+  /** The server side's processes, when it has several: each one's CPU is reported too. */
+  parts?: Record<string, () => number>;
   integrations: number;
   devices: Devices;
   receiver: Receiver;
   warmupSec: number;
   seconds: number;
+  /** Called after the warm-up, just before the window opens (e.g. a scrape that resets the event-loop histogram). */
+  atWindowStart?: () => Promise<void>;
   /** Called at the end of the window, before the load stops (snapshots of the bridge's state). */
   atWindowEnd?: () => Promise<void>;
 }
@@ -193,8 +201,11 @@ export async function closedWindow(o: ClosedWindowOptions): Promise<ThroughputRu
   const r0 = await receiver.count();
   await devices.rpc.call('start');
   await sleep(o.warmupSec * 1000);
+  await o.atWindowStart?.();
+  const parts = new Map(Object.entries(o.parts ?? {}));
   const meter = cpuMeter({
     bridge: () => bridge.cpuMs(), load: () => devices.child.cpuMs(), receiver: () => receiver.child.cpuMs(), bench: selfCpuMs, machine: machineCpuMs,
+    ...Object.fromEntries([...parts].map(([k, read]) => [`part:${k}`, read])),
   });
   const from = hrUs();
   const start = performance.now();
@@ -219,6 +230,7 @@ export async function closedWindow(o: ClosedWindowOptions): Promise<ThroughputRu
       bridge: cpu.bridge!, load: cpu.load!, receiver: cpu.receiver!, bench: cpu.bench!,
       others: Math.max(0, cpu.machine! - cpu.bridge! - cpu.load! - cpu.receiver! - cpu.bench!),
     },
+    ...(parts.size > 0 ? { cpuParts: Object.fromEntries([...parts.keys()].map((k) => [k, cpu[`part:${k}`]!])) } : {}),
     bridgeUsPerEvent: (cpu.bridge! / 100) * 1e6 / perSec,
     bridgeRssKb,
     totals: {
@@ -226,6 +238,163 @@ export async function closedWindow(o: ClosedWindowOptions): Promise<ThroughputRu
       completed: s1.hookSent - s0.hookSent, failed: s1.hookError - s0.hookError + s1.errors - s0.errors, receiver: r1 - r0,
     },
     drained, window: [from, to],
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// One latency window
+
+export interface LatencyWindowOptions {
+  bridge: BridgeProcess;
+  devices: DeviceCredentials[];
+  /** A receiver in record mode (answers with the event's ID), with no samples of another run in the ID range. */
+  receiver: Receiver;
+  rate: number;
+  warmupSec: number;
+  seconds: number;
+  /** The devices' process name in messages. */
+  name?: string;
+  /** Called after the warm-up, just before the window opens, and when it closes (the load stopped, before the stragglers). */
+  atWindowStart?: () => Promise<void>;
+  atWindowEnd?: () => Promise<void>;
+}
+
+export interface LatencyWindow {
+  /** Events published in the window (each must reach the receiver and its answer the device). */
+  expected: number;
+  result: RateResult;
+  /** publish → request at the receiver, ns, one per measured event received. */
+  receiverNs: number[];
+  /** Measured events the receiver got more than once. */
+  duplicates: number;
+  /** Bodies the receiver could not read as the bench's JSON. */
+  bad: number;
+  /** CPU % in the window: bridge, devices (load), receiver, bench, rest of the machine (others). */
+  cpu: Record<string, number> & { others: number };
+  window: [number, number];
+}
+
+/**
+ * Fresh SDK devices publish at `rate` events/s (open loop) to the bridge; after the warm-up,
+ * `seconds` of publishes are timed (publish → request at the receiver, publish → hook-response
+ * at the device), then the stragglers are waited for (DRAIN_MS) and the devices closed.
+ */
+export async function latencyWindow(o: LatencyWindowOptions): Promise<LatencyWindow> {
+  const { bridge, receiver } = o;
+  const devices = await spawnDevices({
+    mqttUrl: bridge.mqttUrl, devices: o.devices, event: EVENT, mode: 'rate', inflight: 0, rate: o.rate,
+    service: { username: 'bench', password: bridge.adminToken },
+  }, o.name);
+  await devices.rpc.call('start');
+  await sleep(o.warmupSec * 1000);
+  await o.atWindowStart?.();
+  const meter = cpuMeter({ bridge: () => bridge.cpuMs(), load: () => devices.child.cpuMs(), receiver: () => receiver.child.cpuMs(), bench: selfCpuMs, machine: machineCpuMs });
+  const from = hrUs();
+  await devices.rpc.call('measure');
+  await sleep(o.seconds * 1000);
+  await devices.rpc.call('stop');
+  const to = hrUs();
+  const cpu = meter.read();
+  await o.atWindowEnd?.();
+
+  // Wait for the stragglers: every measured event at the receiver, every response at its device.
+  let result = await devices.rpc.call<RateResult>('result');
+  const expected = result.lastId - result.firstId + 1;
+  const inRange = (id: number) => id >= result.firstId && id <= result.lastId;
+  let samples = await receiver.rpc.call<{ ids: number[]; latencyNs: number[] }>('samples');
+  await until(async () => {
+    result = await devices.rpc.call<RateResult>('result');
+    samples = await receiver.rpc.call<{ ids: number[]; latencyNs: number[] }>('samples');
+    return result.responses >= expected && samples.ids.filter(inRange).length >= expected;
+  }, DRAIN_MS);
+  const receiverNs: number[] = [];
+  const seen = new Set<number>();
+  samples.ids.forEach((id, k) => {
+    if (!inRange(id)) return;
+    seen.add(id);
+    receiverNs.push(samples.latencyNs[k]!);
+  });
+  const { bad } = await receiver.rpc.call<{ bad: number }>('stats');
+  await devices.rpc.call('close');
+  await devices.child.stop();
+  // Clock ticks of 10 ms round each reading: a small negative rest is noise.
+  const others = Math.max(0, cpu.machine! - cpu.bridge! - cpu.load! - cpu.receiver! - cpu.bench!);
+  return { expected, result, receiverNs, duplicates: receiverNs.length - seen.size, bad, cpu: { ...cpu, others }, window: [from, to] };
+}
+
+export interface LatencyRow {
+  path: string;
+  samples: number;
+  expected: number;
+  /** ms */
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+  targetP99Ms: number | null;
+  /** Every event measured, and p99 within the target (when there is one). */
+  met: boolean;
+}
+
+/** Percentiles (ms) of one latency path's samples (ns). */
+export function latencyRow(path: string, ns: number[], expected: number, targetMs: number | null = null): LatencyRow {
+  const ms = ns.map((v) => v / 1e6);
+  const p99 = percentile(ms, 99);
+  return {
+    path, samples: ms.length, expected,
+    p50: percentile(ms, 50), p90: percentile(ms, 90), p99, p999: percentile(ms, 99.9), max: percentile(ms, 100),
+    targetP99Ms: targetMs, met: (targetMs === null || p99 <= targetMs) && ms.length === expected,
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// The bridge's event-loop delay
+
+/** The bridge's event-loop delay over a window, ms (scrapeLoopDelay says what the figures mean). */
+export interface LoopDelay {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+/**
+ * The event-loop delay gauges of the bridge's GET /metrics (prom-client collectDefaultMetrics),
+ * in ms. prom-client 15 fills them from a perf_hooks monitorEventLoopDelay histogram and resets
+ * it on every scrape, so they describe the time since the previous scrape: scrape just before
+ * a window (the reset), then at its end. The histogram samples a 10 ms timer
+ * (monitorEventLoopDelay's default resolution) and records each interval between its firings,
+ * the 10 ms included: an idle bridge shows p50 ≈ 10.2 ms, and a sample of 10 + d ms means the
+ * loop was d ms late. Null when the bridge has no /metrics (an old checkout) or no such gauge.
+ */
+export async function scrapeLoopDelay(bridge: BridgeProcess): Promise<LoopDelay | null> {
+  const res = await fetch(`${bridge.url}/metrics`, { headers: { authorization: `Bearer ${bridge.adminToken}` } });
+  const text = await res.text();
+  if (!res.ok) return null;
+  const gauge = (name: string) => {
+    const m = new RegExp(`^nodejs_eventloop_lag_${name}_seconds(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
+    return m ? Number(m[1]) * 1000 : NaN;
+  };
+  const delay = { p50: gauge('p50'), p90: gauge('p90'), p99: gauge('p99'), max: gauge('max'), mean: gauge('mean') };
+  return Number.isFinite(delay.p99) ? delay : null;
+}
+
+/** What the loop-delay figures are, for a table's note. */
+export const loopDelayNote = 'intervals of a 10 ms timer, ms (idle ≈ 10.2; 10 + d = the loop d ms late; GET /metrics, reset just before the window)';
+
+export const fmtLoopDelay = (d: LoopDelay | null) => (d === null ? 'no /metrics' : `p50 ${fmt(d.p50, 1)}, p90 ${fmt(d.p90, 1)}, p99 ${fmt(d.p99, 1)}, max ${fmt(d.max, 1)}`);
+
+/** The event-loop delay over one window: `start` just before it opens, `end` when it closes; then `delay`. */
+export function loopDelayProbe(bridge: BridgeProcess) {
+  let delay: LoopDelay | null = null;
+  return {
+    start: async () => void (await scrapeLoopDelay(bridge)),
+    end: async () => void (delay = await scrapeLoopDelay(bridge)),
+    get delay() {
+      return delay;
+    },
   };
 }
 
@@ -247,14 +416,14 @@ export type WindowProfile = ProfileSummary & { window: string };
  * what the I/O and known-costly calls under them take (`name@module` picks the right `name`).
  */
 const PATH_FUNCTIONS = [
-  // ingress: MQTT in, the device's publish accepted (synchronously starts the pipeline: see handle)
-  'parse@mqtt-packet', 'authorizePublish@bridge/broker', 'deviceEvent',
+  // ingress: MQTT in, the device's publish made an event and taken in (bridge/events/ingest.ts)
+  'parse@mqtt-packet', 'authorizePublish@bridge/broker', 'eventFrom', 'take@events/ingest',
   // durable acceptance (bridge/webhooks/inbox.ts) and the store's group commits
-  'accept@webhooks/index', 'flush@webhooks/inbox', 'accept@store/sqlite-deliveries', 'settle@store/sqlite-deliveries',
+  'accept@webhooks/engine', 'flush@webhooks/inbox', 'accept@store/sqlite-deliveries', 'settle@store/sqlite-deliveries',
   'flush@webhooks/outcomes', 'report@webhooks/outcomes', 'pass@webhooks/scheduler', 'claimDue@store/sqlite-deliveries',
   // the pipeline (bridge/webhooks/pipeline.ts) and its steps
-  'attempt@webhooks/pipeline', 'handle@webhooks/pipeline', 'match@webhooks/match', 'eventView', 'renderRequest', 'send@webhooks/send', 'readBody',
-  'timeout@abort_controller', 'classify', 'record@webhooks/pipeline', 'toLog', 'respond@webhooks/pipeline', 'publishCloud',
+  'attempt@webhooks/pipeline', 'match@webhooks/match', 'eventView', 'renderRequest', 'send@webhooks/send', 'readBody',
+  'timeout@abort_controller', 'classify', 'record@webhooks/pipeline', 'toLog', 'respond@webhooks/pipeline', 'cloud@events/ingest',
   // I/O: MQTT packets written (PUBACK, hook-sent, ...), HTTP requests written, HTTP responses read
   'uncork@mqtt-packet', 'writeBuffer@undici', 'readMore@undici',
   '(garbage collector)',
