@@ -3,6 +3,7 @@
 
 import Database from 'better-sqlite3';
 import { ConflictError } from '../errors.ts';
+import { startCheckpointer } from './checkpointer.ts';
 import { deliveriesMigration, sqliteDeliveries } from './sqlite-deliveries.ts';
 import { sqliteStats, statsMigration } from './sqlite-stats.ts';
 import type {
@@ -133,6 +134,8 @@ export function openSqliteStore(path: string, sync: StoreSync = 'normal'): Store
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db);
+  // A file's WAL is copied into it on another thread (checkpointer.ts); memory has no WAL.
+  const checkpointer = path === ':memory:' || path === '' ? undefined : startCheckpointer(db, path);
 
   const q = {
     insertDevice: db.prepare<[string, string | null, number | null, number | null, string, string]>(
@@ -259,6 +262,7 @@ export function openSqliteStore(path: string, sync: StoreSync = 'normal'): Store
     deliveries: sqliteDeliveries(db),
     stats: sqliteStats(db),
     async close() {
+      await checkpointer?.stop();
       if (db.open) db.close();
     },
   };
