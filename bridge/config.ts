@@ -40,6 +40,12 @@ export interface BridgeConfig {
   webhookTimeoutMs: number;
   /** Requests in flight per target host. Default 32. */
   hostConcurrency: number;
+  /**
+   * Webhook requests beyond the first 16 in flight are sent from a second thread (the second
+   * core) when `auto` and the machine has more than one core; `off` keeps every request on
+   * the main thread. Default auto.
+   */
+  sendThread: 'auto' | 'off';
   /** Deliveries waiting in memory per target host; more wait in the store. Default 1,000. */
   hostQueue: number;
   /** Errors a host needs before it can be put to sleep. Default 3. */
@@ -73,6 +79,7 @@ export const defaults: BridgeConfig = {
   sseMaxBufferedBytes: 1024 * 1024, // ~800 classic events queued for one slow reader
   webhookTimeoutMs: 20_000, // 20 s, as Particle
   hostConcurrency: 32,
+  sendThread: 'auto',
   hostQueue: 1_000,
   throttleMinErrors: 3,
   throttleCooldownMs: 5_000, // Particle: "after a few seconds without errors"
@@ -94,6 +101,7 @@ const env: Record<string, keyof BridgeConfig> = {
   HOOKWIRE_WEBHOOK_TIMEOUT_MS: 'webhookTimeoutMs',
   HOOKWIRE_HOST_CONCURRENCY: 'hostConcurrency',
   HOOKWIRE_HOST_QUEUE: 'hostQueue',
+  HOOKWIRE_SEND_THREAD: 'sendThread',
   HOOKWIRE_THROTTLE_MIN_ERRORS: 'throttleMinErrors',
   HOOKWIRE_THROTTLE_COOLDOWN_MS: 'throttleCooldownMs',
   HOOKWIRE_TIME_SCALE: 'timeScale',
@@ -145,6 +153,7 @@ export function makeConfig(overrides: Partial<Record<keyof BridgeConfig, unknown
     sseMaxBufferedBytes: Number(c.sseMaxBufferedBytes),
     webhookTimeoutMs: Number(c.webhookTimeoutMs),
     hostConcurrency: Number(c.hostConcurrency),
+    sendThread: c.sendThread as BridgeConfig['sendThread'],
     hostQueue: Number(c.hostQueue),
     throttleMinErrors: Number(c.throttleMinErrors),
     throttleCooldownMs: Number(c.throttleCooldownMs),
@@ -155,6 +164,9 @@ export function makeConfig(overrides: Partial<Record<keyof BridgeConfig, unknown
   };
   if (config.storeSync !== 'normal' && config.storeSync !== 'full') {
     throw new HookwireError('CONFIG_INVALID', 'storeSync must be normal or full', { field: 'storeSync' });
+  }
+  if (config.sendThread !== 'auto' && config.sendThread !== 'off') {
+    throw new HookwireError('CONFIG_INVALID', 'sendThread must be auto or off', { field: 'sendThread' });
   }
   if (config.smtpUrl !== undefined && !/^smtps?:\/\//.test(config.smtpUrl)) {
     throw new HookwireError('CONFIG_INVALID', 'smtpUrl must be an smtp:// or smtps:// URL', { field: 'smtpUrl' });

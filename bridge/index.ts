@@ -3,6 +3,7 @@
 // an event flows (docs/architecture.md).
 
 import { mkdir } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -69,6 +70,7 @@ export async function startBridge(overrides: Partial<Record<keyof BridgeConfig, 
       timeoutMs: config.webhookTimeoutMs,
       timeScale: config.timeScale,
       lanes: { concurrency: config.hostConcurrency, queue: config.hostQueue },
+      sendThread: { mainInFlight: config.sendThread === 'auto' && availableParallelism() > 1 ? webhookDefaults.sendThread.mainInFlight : 0 },
       throttle: { ...webhookDefaults.throttle, cooldownMs: config.throttleCooldownMs, minErrors: config.throttleMinErrors },
       notify: { smtpUrl: config.smtpUrl, from: config.mailFrom, emailIntervalMs: config.emailIntervalMs },
     },

@@ -24,6 +24,7 @@ import { createPipeline, type AttemptRecord, type DryRun, type Job, type Publish
 import type { Registry } from './registry.ts';
 import { createScheduler } from './scheduler.ts';
 import { createSender } from './send.ts';
+import { createSplitSender } from './send-thread.ts';
 import type { SigningKeys } from './signing.ts';
 import { HostThrottle, type ThrottleOptions } from './throttle.ts';
 
@@ -42,6 +43,8 @@ export interface EngineOptions {
   maxResponseBytes: number;
   /** Connections per target origin. */
   connectionsPerOrigin: number;
+  /** Requests beyond `mainInFlight` in flight go out from a second thread (send-thread.ts); 0: never. */
+  sendThread: { mainInFlight: number };
   lanes: LaneOptions;
   throttle: ThrottleOptions;
   /** Multiplies retry waits (the schedule and Retry-After). */
@@ -93,7 +96,8 @@ function fromStored(e: StoredEvent): HookwireEvent {
 export async function createEngine({ store, logger, registry, notifier, publish, options }: EngineDeps): Promise<Engine> {
   const log = logger.child({ component: 'webhooks' });
   const throttle = new HostThrottle(options.throttle);
-  const sender = createSender(options);
+  const { mainInFlight } = options.sendThread;
+  const sender = mainInFlight > 0 ? createSplitSender(options, mainInFlight) : createSender(options);
   const attemptHooks = new Set<AttemptObserver>();
 
   // Last stage first: each is given ports that exist already.

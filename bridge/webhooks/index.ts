@@ -39,6 +39,8 @@ export const webhookDefaults: WebhookOptions = {
   timeoutMs: 20_000, // 20 s, as Particle
   maxResponseBytes: 100 * 1024, // Particle publishes at most the first 100 KB
   connectionsPerOrigin: 64,
+  // Half a lane on the main thread: one busy host already uses both cores.
+  sendThread: { mainInFlight: 16 },
   lanes: laneDefaults,
   throttle: throttleDefaults,
   timeScale: 1,
