@@ -11,7 +11,7 @@ test('config: defaults, environment, validation naming the field', () => {
   assert.ok(c.dataDir.endsWith('/data'));
   const e = makeConfig(fromEnv({ HOOKWIRE_MQTT_PORT: '0', HOOKWIRE_HTTP_PORT: '9000', HOOKWIRE_HOST: '0.0.0.0', HOOKWIRE_DATA_DIR: '/tmp/x' }));
   assert.equal([e.host, e.mqttPort, e.httpPort, e.dataDir], ['0.0.0.0', 0, 9000, '/tmp/x']);
-  for (const [field, value] of [['mqttPort', '70000'], ['httpPort', 'abc'], ['logLevel', 'loud'], ['storeSync', 'sometimes'], ['smtpUrl', 'mail.example.com'], ['timeScale', '0']] as const) {
+  for (const [field, value] of [['mqttPort', '70000'], ['httpPort', 'abc'], ['logLevel', 'loud'], ['storeSync', 'sometimes'], ['sendThread', 'always'], ['smtpUrl', 'mail.example.com'], ['timeScale', '0']] as const) {
     try {
       makeConfig({ [field]: value });
       assert.unreachable(field);
