@@ -114,16 +114,28 @@ function hasHeader(headers: Record<string, string>, name: string): boolean {
   return Object.keys(headers).some((h) => h.toLowerCase() === lower);
 }
 
-/** Build the request an integration sends for an event. Throws TemplateError. */
+/**
+ * What is wrong with rendered JSON, without quoting it: V8's messages quote the text, and the
+ * text holds the template's literals (keys, tokens) beside the device's data.
+ */
+function jsonProblem(err: unknown): string {
+  const position = /position (\d+)/.exec((err as Error).message)?.[1];
+  return position === undefined ? 'not valid JSON' : `not valid JSON at character ${position}`;
+}
+
+/**
+ * Build the request an integration sends for an event. Throws TemplateError, whose message
+ * names the field and the problem, never the rendered text (devices and read tokens see it).
+ */
 export function renderRequest(t: WebhookTemplate, event: HookwireEvent, view: View = eventView(event)): OutgoingRequest {
   let url: URL;
   const rendered = render(t.url, view);
   try {
     url = new URL(rendered);
   } catch {
-    throw new TemplateError('url', `rendered to an invalid URL: ${rendered.slice(0, 200)}`);
+    throw new TemplateError('url', 'rendered to an invalid URL for this event (check the variables it uses against the event\'s data)');
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TemplateError('url', `must be http or https, rendered ${url.protocol}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TemplateError('url', 'must render to an http or https URL');
 
   const isGet = t.requestType === 'GET';
   const defaults = t.noDefaults ? [] : defaultFields(event);
@@ -139,7 +151,7 @@ export function renderRequest(t: WebhookTemplate, event: HookwireEvent, view: Vi
       try {
         json = JSON.parse(text);
       } catch (err) {
-        throw new TemplateError('json', `rendered invalid JSON (${(err as Error).message}): ${text.slice(0, 200)}`);
+        throw new TemplateError('json', `rendered invalid JSON for this event (${jsonProblem(err)}; a value with a quote or backslash inside {{{triple}}} tags breaks a string template)`);
       }
     } else {
       json = renderObject(t.json, view);

@@ -76,7 +76,7 @@ export function responseData(t: WebhookTemplate, response: HttpResponse): Buffer
 
 function checkTopic(field: string, topic: string): string {
   if (topic.length === 0 || topic.length > MAX_TOPIC_LENGTH || !/^[A-Za-z0-9_\-/]+$/.test(topic)) {
-    throw new TemplateError(field, `rendered an invalid event name: "${topic.slice(0, 100)}"`);
+    throw new TemplateError(field, `rendered an invalid event name for this event (${topic.length === 0 ? 'empty' : topic.length > MAX_TOPIC_LENGTH ? `${topic.length} characters` : 'a character outside A-Z a-z 0-9 _ - /'})`);
   }
   return topic;
 }

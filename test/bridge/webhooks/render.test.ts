@@ -85,12 +85,12 @@ test('headers are rendered with lowercase names; auth does not replace an Author
   assert.is(own.headers.authorization, 'Bearer t');
 });
 
-test('a template that cannot render for this event is a TemplateError naming its field', () => {
+test('a template that cannot render for this event is a TemplateError naming its field, never quoting the rendered text', () => {
   const e = event('temp', '{"host":"not a host","q":"\\""}');
   const cases: [Record<string, unknown>, string][] = [
-    [{ url: 'https://{{{host}}}/x' }, 'url'],
-    [{ url: 'ftp://example.com/{{x}}' }, 'url'],
-    [{ url: 'https://example.com', json: '{"v": "{{{q}}}"}' }, 'json'],
+    [{ url: 'https://{{{host}}}/x?key=LITERAL' }, 'url'],
+    [{ url: 'ftp://example.com/LITERAL/{{x}}' }, 'url'],
+    [{ url: 'https://example.com', json: '{"key": "LITERAL", "v": "{{{q}}}"}' }, 'json'],
   ];
   for (const [template, field] of cases) {
     try {
@@ -99,6 +99,7 @@ test('a template that cannot render for this event is a TemplateError naming its
     } catch (err) {
       assert.instance(err, TemplateError);
       assert.equal([(err as TemplateError).code, (err as TemplateError).field], ['TEMPLATE_INVALID', field]);
+      assert.not.ok((err as Error).message.includes('LITERAL'), `the message quotes the template: ${(err as Error).message}`);
     }
   }
 });
