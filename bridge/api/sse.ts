@@ -34,6 +34,8 @@ interface Stream {
   res: ServerResponse;
   filter: StreamFilter;
   remote: string | undefined;
+  /** The API token that opened it: revoking the token ends the stream. */
+  tokenId: string;
 }
 
 const HEADERS = {
@@ -65,14 +67,16 @@ export class EventStreams {
   private keepAlive: NodeJS.Timeout | undefined;
   private readonly log: Logger;
   private readonly onEvent = (event: HookwireEvent) => this.fanOut(event);
+  private readonly onRevoked = (tokenId: string) => this.endFor(tokenId);
 
   constructor(private readonly bus: EventBus, private readonly options: StreamOptions, logger: Logger) {
     this.log = logger.child({ component: 'sse' });
+    bus.on('token:revoked', this.onRevoked);
   }
 
   /** Start a stream on a response nobody else writes to (a hijacked fastify reply). */
-  open(res: ServerResponse, filter: StreamFilter): void {
-    const stream: Stream = { res, filter, remote: res.socket?.remoteAddress };
+  open(res: ServerResponse, filter: StreamFilter, tokenId: string): void {
+    const stream: Stream = { res, filter, remote: res.socket?.remoteAddress, tokenId };
     res.socket?.setNoDelay(true); // frames are small and should go out as they happen
     res.on('error', () => {}); // a reader gone mid-write; 'close' cleans up
     res.once('close', () => this.remove(stream));
@@ -83,8 +87,19 @@ export class EventStreams {
     this.write(stream, OPEN);
   }
 
+  /** End the streams a revoked token opened. */
+  private endFor(tokenId: string): void {
+    for (const stream of [...this.streams]) {
+      if (stream.tokenId !== tokenId) continue;
+      this.log.info({ remote: stream.remote, tokenId }, 'API token revoked: event stream closed');
+      this.remove(stream);
+      stream.res.end();
+    }
+  }
+
   /** End every stream (the API is closing). */
   closeAll(): void {
+    this.bus.off('token:revoked', this.onRevoked);
     for (const stream of [...this.streams]) {
       this.remove(stream);
       stream.res.end();

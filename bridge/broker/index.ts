@@ -145,6 +145,17 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     return client && access.identityOf(client)?.kind === 'device' ? client : undefined;
   };
 
+  // A revoked API token ends the service sessions it opened, not just the next login.
+  const onTokenRevoked = (tokenId: string) => {
+    for (const client of Object.values(clients)) {
+      const who = client && access.identityOf(client);
+      if (who?.kind !== 'service' || who.tokenId !== tokenId) continue;
+      log.info({ clientId: client!.id.slice(0, 64), tokenId }, 'API token revoked: service connection closed');
+      client!.close();
+    }
+  };
+  bus.on('token:revoked', onTokenRevoked);
+
   const handle = (stream: Duplex) => limitPacketSize(aedes.handle(stream), options.maxPacketBytes);
   const sockets = new Set<Socket>();
   let tcp: Server | null = null;
@@ -207,6 +218,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     },
 
     async close() {
+      bus.off('token:revoked', onTokenRevoked);
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       for (const s of sockets) s.destroy();
       wss?.close();

@@ -36,6 +36,8 @@ export interface BusEvents {
   inbound: [Inbound];
   'device:online': [deviceId: string];
   'device:offline': [deviceId: string];
+  /** An API token was revoked: whatever it opened (MQTT sessions, event streams) ends now. */
+  'token:revoked': [tokenId: string];
 }
 
 export class EventBus extends EventEmitter<BusEvents> {

@@ -1,5 +1,6 @@
 // API tokens: create (the secret is shown once), list, revoke. Scopes: `admin` may change
-// things, `read` may only look (dashboards, Prometheus). Admin scope for all three.
+// things, `read` may only look (dashboards, Prometheus). Admin scope for all, except that any
+// token may revoke itself. Revoking ends what the token opened: MQTT sessions, event streams.
 
 import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
@@ -19,7 +20,7 @@ export function tokenJson(t: ApiTokenRecord) {
 
 const admin = { config: { scope: 'admin' as const } };
 
-export default function tokens({ app, store }: ApiContext) {
+export default function tokens({ app, store, bus }: ApiContext) {
   app.post('/v1/access_tokens', admin, async (req, reply) => {
     const body = bodyOf(req.body);
     const name = optionalString(body, ['name'], NAME);
@@ -33,12 +34,22 @@ export default function tokens({ app, store }: ApiContext) {
 
   app.get('/v1/access_tokens', admin, async () => (await store.tokens.list()).map(tokenJson));
 
-  // Revoked at once: every request looks its token up, so the next one gets 401.
-  app.delete('/v1/access_tokens/:id', admin, async (req: FastifyRequest<{ Params: { id: string } }>) => {
-    const found = (await store.tokens.list()).find((t) => t.id === req.params.id);
-    if (!found) throw new NotFoundError('TOKEN_NOT_FOUND', `no API token ${req.params.id}`);
-    if (!found.revokedAt) await store.tokens.revoke(found.id);
+  /** Revoke a token: the next request with it gets 401, and what it opened ends now. */
+  async function revoke(found: ApiTokenRecord) {
+    if (!found.revokedAt && await store.tokens.revoke(found.id)) bus.emit('token:revoked', found.id);
     const after = (await store.tokens.list()).find((t) => t.id === found.id)!;
     return { ok: true, ...tokenJson(after) };
+  }
+
+  // Particle's `particle logout`: the token that makes the call revokes itself (any scope).
+  app.delete('/v1/access_tokens/current', { config: { scope: 'read' as const } }, async (req) => revoke(req.token!));
+
+  // By ID, or by the token itself (Particle's `particle token revoke <token>` sends the value).
+  app.delete('/v1/access_tokens/:id', admin, async (req: FastifyRequest<{ Params: { id: string } }>) => {
+    const { id } = req.params;
+    const found = (await store.tokens.list()).find((t) => t.id === id) ?? (id.startsWith('hwt_') ? await store.tokens.findByHash(hashSecret(id)) : undefined);
+    // A token's value is a secret: never echoed back.
+    if (!found) throw new NotFoundError('TOKEN_NOT_FOUND', id.startsWith('hwt_') ? 'no such API token' : `no API token ${id}`);
+    return revoke(found);
   });
 }
