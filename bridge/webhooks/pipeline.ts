@@ -14,7 +14,7 @@ import { parseRetryAfter } from './retry.ts';
 import { renderRequest, eventView, type OutgoingRequest, type View } from './render.ts';
 import type { Code, Failure } from '../codes.ts';
 import { TemplateError } from '../errors.ts';
-import { DEVICE_LIMIT_BYTES, capBytes, errorTopic, responseData, responseTopic, splitParts } from './respond.ts';
+import { DEVICE_LIMIT_BYTES, capBytes, errorTopic, responseData, responseTopic, sentTopic, splitParts } from './respond.ts';
 import type { HttpResponse, SendFailure, Sender } from './send.ts';
 import { webhookHeaders, type SigningKeys } from './signing.ts';
 import type { HostThrottle } from './throttle.ts';
@@ -182,7 +182,7 @@ export function createPipeline(deps: PipelineDeps) {
 
   function respond(a: Attempt): void {
     // The request reached the server: Particle's hook-sent, whatever the status.
-    if (a.response) publish(`hook-sent/${a.event.name}`, EMPTY, 0);
+    if (a.response) publish(sentTopic(a.event), EMPTY, 0);
     if (!a.reply) return;
     const { topic, data, whole } = a.reply;
     // Particle: 512-byte parts on <topic>/0, /1, ...; an unchunked response is the one part /0.

@@ -1,8 +1,10 @@
 // Respond: what the device hears back (PARTICLE.md §3): `hook-sent/<event>`, the response in
 // 512-byte parts on `<responseTopic>/<index>`, errors on `<errorResponseTopic>/<index>`.
+// What the cloud says about an event in a device's private space goes to that device's space
+// only (`<deviceID>/hook-sent/<event>`): a shared topic would show every device its name.
 
 import { isUtf8 } from 'node:buffer';
-import { MAX_TEXT_DATA_BYTES, isDeviceId } from '../../firmware-sdk/rules.ts';
+import { MAX_TEXT_DATA_BYTES, isDeviceId, privateOwner } from '../../firmware-sdk/rules.ts';
 import type { HookwireEvent } from '../events/index.ts';
 import type { WebhookTemplate } from './integration.ts';
 import { render, type View } from './render.ts';
@@ -81,14 +83,30 @@ function checkTopic(field: string, topic: string): string {
   return topic;
 }
 
+/**
+ * The device whose space the cloud's answers about `event` go to: the device that published
+ * it, else the owner of the private space it was published into (by the API); '' for neither.
+ */
+function deviceOf(event: HookwireEvent): string {
+  return isDeviceId(event.coreid) ? event.coreid : privateOwner(event.name);
+}
+
+/** Particle's `hook-sent/<event>`, in the owner's space when the event is private. */
+export function sentTopic(event: HookwireEvent): string {
+  const owner = privateOwner(event.name);
+  return owner ? `${owner}/hook-sent/${event.name}` : `hook-sent/${event.name}`;
+}
+
 /** Where responses go: `responseTopic` rendered, else the triggering device's private space. */
 export function responseTopic(t: WebhookTemplate, event: HookwireEvent, view: View): string {
   if (t.responseTopic !== undefined) return checkTopic('responseTopic', render(t.responseTopic, view));
   // Events the cloud made have no device to answer: they get Particle's sandbox topic.
-  return isDeviceId(event.coreid) ? `${event.coreid}/hook-response/${event.name}` : `hook-response/${event.name}`;
+  const device = deviceOf(event);
+  return device ? `${device}/hook-response/${event.name}` : `hook-response/${event.name}`;
 }
 
 export function errorTopic(t: WebhookTemplate, event: HookwireEvent, view: View): string {
   if (t.errorResponseTopic !== undefined) return checkTopic('errorResponseTopic', render(t.errorResponseTopic, view));
-  return isDeviceId(event.coreid) ? `${event.coreid}/hook-error/${event.name}` : `hook-error/${event.name}`;
+  const device = deviceOf(event);
+  return device ? `${device}/hook-error/${event.name}` : `hook-error/${event.name}`;
 }
