@@ -112,6 +112,21 @@ const CODE_TABLE = {
     meaning: 'A packet announced more than 32 KiB; the connection was closed before reading it.', check: 'Check the client\'s payloads; event data is at most 16 KB.',
   },
   PROTOCOL_ERROR: { title: 'Not MQTT', mqtt: 'connection closed', meaning: 'A client sent bytes that are not MQTT 3.1.1.', check: 'Check the client speaks MQTT 3.1.1 (or 3.1) on this port.' },
+  PROTOCOL_UNSUPPORTED: {
+    title: 'MQTT version not served', mqtt: 'connection closed',
+    meaning: 'A client asked for MQTT 5 or 3.1; the bridge serves MQTT 3.1.1 only.',
+    check: 'Set the client to MQTT 3.1.1 (protocol level 4): mosquitto_pub -V mqttv311, mqtt.js protocolVersion: 4.',
+  },
+  LOGIN_LIMITED: {
+    title: 'Too many failed logins', http: 429, mqtt: 'CONNACK 4 (bad user name or password)',
+    meaning: 'This address sent 20 wrong tokens within a minute; its logins are refused for a minute.',
+    check: 'Find the client using an old or mistyped token (the bridge\'s log names the address), fix it, and wait a minute.',
+  },
+  CLIENT_ID_IN_USE: {
+    title: 'Client ID in use', mqtt: 'CONNACK 2 (identifier rejected)',
+    meaning: 'A read-only token tried to connect with the client ID of a connected service client of another token, which would disconnect it.',
+    check: 'Give each service client its own client ID.',
+  },
   KEEPALIVE_TIMEOUT: {
     title: 'Keep-alive missed', mqtt: 'connection closed',
     meaning: 'A client sent nothing for 1.5 times its keep-alive period.', check: 'A network drop or a stalled device; devices reconnect by themselves.',

@@ -15,6 +15,7 @@ import { createBroker, type Broker } from './broker/index.ts';
 import { makeConfig, type BridgeConfig } from './config.ts';
 import { EventBus, createIngest, type Ingest } from './events/index.ts';
 import { createLogger, type Logger } from './log.ts';
+import { createLoginLimiter } from './login-limit.ts';
 import { createMetrics } from './metrics.ts';
 import { observe } from './observers.ts';
 import { openSqliteStore, type Store } from './store/index.ts';
@@ -59,6 +60,7 @@ export async function startBridge(overrides: Partial<Record<keyof BridgeConfig, 
   const store = openSqliteStore(config.storePath ?? join(config.dataDir, 'hookwire.db'), config.storeSync);
   const admin = await ensureAdminToken(store, config.dataDir);
   const bus = new EventBus();
+  const limiter = createLoginLimiter(logger);
   // The event path, in the order an event flows: the broker hands each publish to ingest,
   // ingest has the webhooks accept it (durably) and puts it on the bus, the webhooks' answers
   // come back in through ingest, and ingest sends to MQTT subscribers through the broker.
@@ -76,7 +78,7 @@ export async function startBridge(overrides: Partial<Record<keyof BridgeConfig, 
     },
   });
   const broker = await createBroker({
-    store, bus, logger, ingest,
+    store, bus, logger, ingest, limiter,
     maxPacketBytes: config.maxPacketBytes,
     connectTimeoutSec: config.connectTimeoutSec,
     drainTimeoutMs: config.mqttDrainTimeoutMs,
@@ -84,12 +86,12 @@ export async function startBridge(overrides: Partial<Record<keyof BridgeConfig, 
   ingest.connect({ acceptance: webhooks, outlet: broker.outlet });
   // Observers, all attached here (bridge/observers.ts): each gets every attempt's record and
   // the bus's events, refusals and API publishes.
-  const metrics = createMetrics({ broker, webhooks, store });
+  const metrics = createMetrics({ broker, webhooks, store, limiter });
   const dashboard = createCollector({ store, logger });
   const doctor = createDoctor({ broker, webhooks, logger });
   const detachObservers = observe([metrics, dashboard, doctor.tracker], { bus, webhooks });
 
-  const api = createApi({ store, bus, ingest, broker, webhooks, metrics, dashboard, doctor, logger, version, maxBodyBytes: config.maxBodyBytes,
+  const api = createApi({ store, bus, ingest, broker, webhooks, metrics, dashboard, doctor, logger, limiter, version, maxBodyBytes: config.maxBodyBytes,
     sseKeepAliveMs: config.sseKeepAliveMs, sseMaxBufferedBytes: config.sseMaxBufferedBytes });
 
   let mqttPort: number;

@@ -8,6 +8,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Broker } from './broker/index.ts';
 import { API_COREID, CLOUD_COREID, type BrokerRefusal, type HookwireEvent, type Inbound } from './events/index.ts';
+import type { LoginLimiter } from './login-limit.ts';
 import type { Observer } from './observers.ts';
 import type { Store } from './store/index.ts';
 import { attemptCode, type Webhooks } from './webhooks/index.ts';
@@ -16,6 +17,7 @@ export interface MetricsSources {
   broker: Pick<Broker, 'connectedDevices'>;
   webhooks: Pick<Webhooks, 'lanes' | 'sleepingHosts'>;
   store: Pick<Store, 'deliveries'>;
+  limiter: Pick<LoginLimiter, 'failures' | 'refusals'>;
 }
 
 export interface Metrics extends Observer {
@@ -51,7 +53,7 @@ function sourceOf(event: HookwireEvent): 'device' | 'cloud' | 'api' {
 }
 
 export function createMetrics(sources: MetricsSources): Metrics {
-  const { broker, webhooks, store } = sources;
+  const { broker, webhooks, store, limiter } = sources;
   const registry = new Registry();
   const registers = [registry];
   collectDefaultMetrics({ register: registry });
@@ -117,6 +119,20 @@ export function createMetrics(sources: MetricsSources): Metrics {
       this.set(webhooks.sleepingHosts().length);
     },
   });
+
+  // Totals the login limiter keeps, read at scrape time.
+  for (const [name, help, totals] of [
+    ['hookwire_login_failures_total', 'Logins with a wrong token or password, by protocol (mqtt, http).', limiter.failures],
+    ['hookwire_login_refused_total', 'Logins refused without a lookup because their address failed too often, by protocol.', limiter.refusals],
+  ] as const) {
+    new Counter({
+      name, help, labelNames: ['protocol'] as const, registers,
+      collect() {
+        this.reset();
+        for (const [protocol, n] of Object.entries(totals)) this.inc({ protocol }, n);
+      },
+    });
+  }
 
   const eventIn = bound((outcome: string, source: string, code: string) => eventsIn.labels({ outcome, source, code }));
   const attempt = bound((id: string, outcome: string, code: string) => deliveries.labels({ integration_id: id, outcome, code }));

@@ -3,6 +3,7 @@
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { hashSecret } from '../ids.ts';
+import type { LoginLimiter } from '../login-limit.ts';
 import type { ApiTokenRecord, Store, TokenScope } from '../store/index.ts';
 
 declare module 'fastify' {
@@ -35,14 +36,20 @@ export function invalidToken(reply: FastifyReply, description = 'The access toke
   return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'invalid_token', error_description: description });
 }
 
-export function authHook(store: Store) {
+export function authHook(store: Store, limiter: LoginLimiter) {
   return async function authenticate(req: FastifyRequest, reply: FastifyReply) {
     const needed = req.routeOptions.config.scope ?? (req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'admin');
     if (needed === 'public') return;
     const secret = presentedToken(req);
     if (!secret) return invalidToken(reply, 'The access token was not found.');
+    if (limiter.blocked(req.ip, 'http')) {
+      return reply.code(429).header('retry-after', '60').send({ ok: false, error: 'Too many failed logins from this address; try again in a minute.', code: 'LOGIN_LIMITED' });
+    }
     const token = await store.tokens.findByHash(hashSecret(secret));
-    if (!token) return invalidToken(reply);
+    if (!token) {
+      limiter.failed(req.ip, 'http');
+      return invalidToken(reply);
+    }
     if (needed === 'admin' && token.scope !== 'admin') {
       return reply.code(403).send({ ok: false, error: 'This token is read-only.', code: 'FORBIDDEN' });
     }

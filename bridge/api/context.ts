@@ -4,6 +4,7 @@ import type { Collector } from '../dashboard/index.ts';
 import type { Doctor } from '../doctor/index.ts';
 import type { EventBus, Ingest } from '../events/index.ts';
 import type { Logger } from '../log.ts';
+import type { LoginLimiter } from '../login-limit.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Store } from '../store/index.ts';
 import type { Webhooks } from '../webhooks/index.ts';
@@ -20,6 +21,8 @@ export interface ApiOptions {
   dashboard: Collector;
   doctor: Doctor;
   logger: Logger;
+  /** Wrong tokens, limited per remote address (shared with the broker). */
+  limiter: LoginLimiter;
   version: string;
   /** Largest request body, bytes; bigger ones get 413. */
   maxBodyBytes: number;

@@ -36,7 +36,13 @@ export function createApi(options: ApiOptions): FastifyInstance {
   app.addHook('onRequest', async (req) => {
     (req as { startedAt?: number }).startedAt = performance.now();
   });
-  app.addHook('preHandler', authHook(options.store));
+  app.addHook('preHandler', authHook(options.store, options.limiter));
+  // No browser guesses a response's type, and nothing (a proxy, a browser) keeps a copy: every
+  // response may carry a token's view of the bridge.
+  app.addHook('onSend', async (_req, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('cache-control', 'no-store');
+  });
   app.addHook('onResponse', async (req, reply) => {
     const ms = performance.now() - ((req as { startedAt?: number }).startedAt ?? 0);
     log.debug({ method: req.method, path: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');

@@ -40,7 +40,8 @@ interface Stream {
 
 const HEADERS = {
   'content-type': 'text/event-stream',
-  'cache-control': 'no-cache',
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
   connection: 'keep-alive',
   'x-accel-buffering': 'no', // a proxy (nginx) in front must not hold events back
 };

@@ -9,6 +9,7 @@ import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { EventBus, Ingest, Outlet } from '../events/index.ts';
 import { isFixedCode, type FixedCode } from '../codes.ts';
 import type { Logger } from '../log.ts';
+import type { LoginLimiter } from '../login-limit.ts';
 import type { Store } from '../store/index.ts';
 import { createAccess, type Identity } from './access.ts';
 import { limitPacketSize } from './guard.ts';
@@ -23,6 +24,8 @@ export interface BrokerOptions {
   ingest: Ingest;
   /** Largest MQTT packet accepted, bytes. */
   maxPacketBytes: number;
+  /** Wrong tokens, limited per remote address (shared with the API). */
+  limiter: LoginLimiter;
   /** Seconds a connection has to send CONNECT. */
   connectTimeoutSec: number;
   /** A client whose socket does not drain within this many ms is disconnected. */
@@ -95,7 +98,7 @@ const noop = () => {};
 export async function createBroker(options: BrokerOptions): Promise<Broker> {
   const { store, bus, logger } = options;
   const log = logger.child({ component: 'broker' });
-  const access = createAccess({ store, bus, logger, ingest: options.ingest });
+  const access = createAccess({ store, bus, logger, ingest: options.ingest, limiter: options.limiter, connected: (id) => clients[id] });
   const aedes = await Aedes.createBroker({
     // No global in-flight limit: with one, a subscriber that stops reading holds every slot,
     // queued messages pile up behind it, and when it goes the queue unwinds recursively and
@@ -104,6 +107,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     mq: mqemitter({ concurrency: 0, matchEmptyLevels: true }),
     drainTimeout: options.drainTimeoutMs,
     connectTimeout: options.connectTimeoutSec * 1000,
+    preConnect: access.preConnect,
     authenticate: access.authenticate,
     authorizePublish: access.authorizePublish,
     authorizeSubscribe: access.authorizeSubscribe,
@@ -117,10 +121,10 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     if (typeof err.errorCode === 'number') return;
     const code = connectionCode(err);
     const remote = (client?.conn as Socket | undefined)?.remoteAddress;
-    const fields = { deviceId: client?.id ?? undefined, remote, code: code ?? (err as { code?: unknown }).code, reason: err.message };
+    const fields = { deviceId: client?.id?.slice(0, 64) ?? undefined, remote, code: code ?? (err as { code?: unknown }).code, reason: err.message };
     if (!code) return log.debug(fields, 'connection closed');
     log.warn(fields, 'connection refused or dropped');
-    if (client) bus.emit('refused', { at: new Date().toISOString(), clientId: client.id ?? '', code, message: err.message });
+    if (client) bus.emit('refused', { at: new Date().toISOString(), clientId: (client.id ?? '').slice(0, 64), code, message: err.message });
   };
   aedes.on('clientError', onClientError);
   aedes.on('connectionError', onClientError);

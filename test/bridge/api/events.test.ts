@@ -136,7 +136,7 @@ test('a stream opens with :ok, then device events in Particle\'s exact framing, 
   const reader = await sse('/v1/devices/events/seq');
   assert.is(reader.status, 200);
   assert.is(reader.headers['content-type'], 'text/event-stream');
-  assert.is(reader.headers['cache-control'], 'no-cache');
+  assert.is(reader.headers['cache-control'], 'no-store');
   await until(() => reader.text().length > 0, 3000, ':ok');
   assert.ok(reader.text().startsWith(':ok\n\n'), JSON.stringify(reader.text()));
 

@@ -139,6 +139,7 @@ test('in memory: sources by coreid, API refusals, and detaching the observer sto
     broker: { connectedDevices: () => 3 },
     webhooks: { lanes: () => [{ host: 'a.example', active: 2, waiting: 5 }], sleepingHosts: () => [{ host: 'b.example', until: Date.now() + 1000 }] },
     store: { deliveries: { counts: async () => ({ pending: 4, running: 1, done: 0, failed: 7 }) } as never },
+    limiter: { failures: { mqtt: 2, http: 1 }, refusals: { mqtt: 0, http: 5 } },
   });
   const detach = observe([m], { bus, webhooks: { addHook: (_name, o) => (observers.add(o), () => observers.delete(o)) } });
   const event = (coreid: string) => ({ id: '1', name: 'e', data: '', type: 'text' as const, published_at: '', coreid, product_id: null, fw_version: null });
@@ -153,6 +154,7 @@ test('in memory: sources by coreid, API refusals, and detaching the observer sto
   assert.equal([value(s, 'hookwire_devices_connected'), value(s, 'hookwire_sleeping_hosts')], [3, 1]);
   assert.equal([value(s, 'hookwire_deliveries_queued', { status: 'pending' }), value(s, 'hookwire_deliveries_queued', { status: 'failed' })], [4, 7]);
   assert.equal([value(s, 'hookwire_lane_deliveries', { host: 'a.example', state: 'active' }), value(s, 'hookwire_lane_deliveries', { host: 'a.example', state: 'waiting' })], [2, 5]);
+  assert.equal([value(s, 'hookwire_login_failures_total', { protocol: 'mqtt' }), value(s, 'hookwire_login_refused_total', { protocol: 'http' })], [2, 5]);
   assert.is(observers.size, 1);
   detach();
   m.close();
