@@ -8,7 +8,10 @@ import { HookwireError } from '../errors.ts';
 export interface BinOptions {
   /** Requests kept per bin; older ones are dropped. Default 100. */
   maxRequests: number;
-  /** Bins kept; the least recently used (captured into or configured) is dropped. Default 100. */
+  /**
+   * Bins kept. A new one made with a token (PUT) drops the least recently used; the capture
+   * URL, which needs no token, makes new ones only while there is room. Default 100.
+   */
   maxBins: number;
   /** Body bytes kept per request; the rest is cut off and the request marked truncated. Default 100 KB. */
   maxBodyBytes: number;
@@ -144,8 +147,13 @@ export class Bins {
     this.options = { ...binDefaults, ...options };
   }
 
-  /** Keep a request in bin `name` (made if need be); returns how the bin answers. */
-  capture(name: string, incoming: Incoming): BinResponse {
+  /**
+   * Keep a request in bin `name`, made if need be while there is room: the capture URL needs
+   * no token, so it may not push anyone's bin out (only PUT /v1/bins/:name, with a token, may).
+   * Undefined when the bin does not exist and every slot is taken.
+   */
+  capture(name: string, incoming: Incoming): BinResponse | undefined {
+    if (!this.bins.has(name) && this.bins.size >= this.options.maxBins) return undefined;
     const bin = this.touch(name);
     const [path = '', queryString = ''] = splitUrl(incoming.url);
     const headers: Record<string, string | string[]> = {};

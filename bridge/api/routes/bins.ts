@@ -96,6 +96,7 @@ function captureRoutes(bins: Bins) {
         body: Buffer.isBuffer(req.body) ? req.body : undefined,
         remoteAddress: req.ip,
       });
+      if (!response) throw new NotFoundError('BIN_NOT_FOUND', `no bin ${name}, and no room for another: make it with a token (PUT /v1/bins/${name}), which drops the least recently used bin`);
       return reply.code(response.status).headers(response.headers).send(response.body);
     };
     const options = { config: { scope: 'public' as const } };

@@ -141,23 +141,40 @@ test('bounds: 101 requests keep the last 100; a body over 100 KB keeps its first
   assert.ok(big.subarray(0, 100 * 1024).equals(Buffer.from(r.body)), 'the kept part is the start, byte for byte');
 });
 
-test('bounds: 101 bins keep the 100 most recently used; DELETE clears a bin and GET /v1/bins lists them', async () => {
-  await send('/bin/keep-me', { method: 'POST', body: 'first' });
-  const first = (await b.call('GET', '/v1/bins')).body.map((x: { name: string }) => x.name);
-  for (let i = 0; i < 100; i++) {
-    await send(`/bin/many-${i}`, { method: 'POST' });
-    if (i === 50) await b.call('PUT', '/v1/bins/keep-me', { status: 200 }); // used again: not the oldest any more
-  }
-  const names: string[] = (await b.call('GET', '/v1/bins')).body.map((x: { name: string }) => x.name);
-  assert.is(names.length, 100);
-  assert.is(names[0], 'many-99', 'most recently used first');
-  assert.ok(names.includes('keep-me'));
-  for (const gone of first.filter((n: string) => n !== 'keep-me')) assert.not.ok(names.includes(gone), `${gone} was evicted`);
+test('bounds: 100 bins; the tokenless capture URL makes new ones only while there is room, PUT (with a token) drops the least recently used', async () => {
+  const own = await testBridge(); // a bridge of its own: this test fills every slot
+  const capture = (name: string) => fetch(`${own.url}/bin/${name}`, { method: 'POST' });
+  let listed: string[] = [];
+  const refresh = async () => {
+    listed = (await own.call('GET', '/v1/bins')).body.map((x: { name: string }) => x.name);
+  };
+  try {
+    await capture('keep-me');
+    for (let i = 0; i < 99; i++) assert.is((await capture(`fill-${i}`)).status, 200);
+    await refresh();
+    assert.is(listed.length, 100);
+    // Full: a tokenless request to a new name pushes no one out.
+    const refused = await capture('intruder');
+    assert.equal([refused.status, ((await refused.json()) as { code: string }).code], [404, 'BIN_NOT_FOUND']);
+    await refresh();
+    assert.equal([listed.length, listed.includes('intruder'), listed.includes('keep-me')], [100, false, true]);
+    // An existing bin still captures, and is then the most recently used.
+    assert.is((await capture('keep-me')).status, 200);
+    await refresh();
+    assert.is(listed[0], 'keep-me', 'most recently used first');
+    // With a token, a new bin drops the least recently used one.
+    const oldest = listed.at(-1)!;
+    assert.is((await own.call('PUT', '/v1/bins/invited', { status: 200 })).status, 200);
+    await refresh();
+    assert.equal([listed.length, listed[0], listed.includes(oldest), listed.includes('keep-me')], [100, 'invited', false, true]);
 
-  const del = await b.call('DELETE', '/v1/bins/keep-me');
-  assert.equal([del.status, del.body], [200, { ok: true }]);
-  const cleared = (await b.call('GET', '/v1/bins/keep-me')).body;
-  assert.equal([cleared.count, cleared.requests], [0, []]);
+    const del = await own.call('DELETE', '/v1/bins/keep-me');
+    assert.equal([del.status, del.body], [200, { ok: true }]);
+    const cleared = (await own.call('GET', '/v1/bins/keep-me')).body;
+    assert.equal([cleared.count, cleared.requests], [0, []]);
+  } finally {
+    await own.stop();
+  }
 });
 
 test('bounds in memory: the byte budget drops the least recently used bin\'s oldest requests first', () => {
