@@ -2,7 +2,6 @@
 // HTTP API, started and stopped together. Everything is built and wired here, in the order
 // an event flows (docs/architecture.md).
 
-import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +15,7 @@ import { makeConfig, type BridgeConfig } from './config.ts';
 import { EventBus, createIngest, type Ingest } from './events/index.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createLoginLimiter } from './login-limit.ts';
+import { privateDir, privateFile } from './data-dir.ts';
 import { createMetrics } from './metrics.ts';
 import { observe } from './observers.ts';
 import { openSqliteStore, type Store } from './store/index.ts';
@@ -56,9 +56,12 @@ export interface StartOptions {
 export async function startBridge(overrides: Partial<Record<keyof BridgeConfig, unknown>> = {}, options: StartOptions = {}): Promise<Bridge> {
   const config = makeConfig(overrides);
   const logger = options.logger ?? createLogger({ level: config.logLevel, pretty: config.prettyLogs });
-  await mkdir(config.dataDir, { recursive: true });
-  const store = openSqliteStore(config.storePath ?? join(config.dataDir, 'hookwire.db'), config.storeSync);
+  await privateDir(config.dataDir, logger);
+  const storePath = config.storePath ?? join(config.dataDir, 'hookwire.db');
+  if (storePath !== ':memory:') for (const suffix of ['', '-wal', '-shm']) await privateFile(storePath + suffix, logger, suffix === '');
+  const store = openSqliteStore(storePath, config.storeSync);
   const admin = await ensureAdminToken(store, config.dataDir);
+  await privateFile(admin.path, logger, false);
   const bus = new EventBus();
   const limiter = createLoginLimiter(logger);
   // The event path, in the order an event flows: the broker hands each publish to ingest,
