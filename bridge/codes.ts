@@ -155,6 +155,16 @@ const CODE_TABLE = {
     meaning: 'The template rendered something unusable for this event: invalid JSON from a string json template, an invalid URL or event name.',
     check: 'Look at the rendered text in the error; the event data may lack a field the template uses. Never retried.',
   },
+  EGRESS_DENIED: {
+    title: 'Target refused by the egress policy',
+    meaning: 'The target\'s address is one webhooks may not reach: link-local or a cloud metadata service, the bridge\'s own API (other than /bin/...), or a range in HOOKWIRE_EGRESS_DENY. The address checked is the one connected to, after DNS. Nothing was sent; the host is not put to sleep for it.',
+    check: 'Point the integration at another host, or, if the target is meant to be reachable, name its range in HOOKWIRE_EGRESS_ALLOW (README, Egress policy). Never retried; replay it once the policy allows it.',
+  },
+  REQUEST_TOO_LARGE: {
+    title: 'Rendered request too large',
+    meaning: 'The template rendered a request (URL, headers and body) over 1 MiB for this event, so it was not sent.',
+    check: 'Send less: fewer or shorter fields, fewer copies of the event data (PARTICLE_EVENT_VALUE, PARTICLE_EVENT_JSON) in the template. Never retried.',
+  },
   SLEEPING: {
     title: 'Skipped: host sleeping',
     meaning: 'The target host returned more errors than successes, so attempts to it are skipped for a few seconds to let it recover.',

@@ -6,12 +6,14 @@
 // Requests are posted once per microtask checkpoint (a lane starting many attempts posts
 // them together); results come back once per turn of the worker's loop. Should the worker
 // die, what was in flight fails with EINTERNAL (the deliveries are retried) and a new worker
-// takes the next requests.
+// takes the next requests. The egress policy travels as data (SendOptions.egress); the
+// bridge's own API addresses, known only once it listens, follow as a message.
 
 import { Worker } from 'node:worker_threads';
 import type { OutgoingRequest } from './render.ts';
+import type { ListenAddress } from './egress.ts';
 import { createSender, type HttpResponse, type SendOptions, type SendResult, type Sender } from './send.ts';
-import type { ResultBatch, SendBatch } from './send-worker.ts';
+import type { ResultBatch, SendBatch, WorkerData } from './send-worker.ts';
 
 export function createThreadSender(options: SendOptions): Sender {
   let worker: Worker | undefined;
@@ -19,9 +21,11 @@ export function createThreadSender(options: SendOptions): Sender {
   let nextId = 0;
   let batch: SendBatch = [];
   let closing = false;
+  const ownApi: ListenAddress[] = [];
 
   function start(): Worker {
-    const w = new Worker(new URL('./send-worker.js', import.meta.url), { workerData: options });
+    const workerData: WorkerData = { options, ownApi };
+    const w = new Worker(new URL('./send-worker.js', import.meta.url), { workerData });
     w.unref(); // the bridge's servers keep the process alive, not this thread
     w.on('message', (results: ResultBatch) => {
       for (const [id, result] of results) {
@@ -56,6 +60,10 @@ export function createThreadSender(options: SendOptions): Sender {
         if (batch.length === 0) queueMicrotask(flush);
         batch.push([id, request, rejectUnauthorized]);
       });
+    },
+    addOwnApi(listening) {
+      ownApi.push(...listening);
+      worker?.postMessage({ ownApi: listening });
     },
     async close() {
       closing = true;
@@ -99,6 +107,10 @@ export function createSplitSender(options: SendOptions, mainInFlight: number): S
       } finally {
         inFlight--;
       }
+    },
+    addOwnApi(listening) {
+      here.addOwnApi(listening);
+      there.addOwnApi(listening);
     },
     async close() {
       await Promise.all([here.close(), there.close()]);
