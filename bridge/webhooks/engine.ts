@@ -22,6 +22,7 @@ import type { Notifier } from './notify.ts';
 import { createOutcomes } from './outcomes.ts';
 import { createPipeline, type AttemptRecord, type DryRun, type Job, type Publish } from './pipeline.ts';
 import type { Registry } from './registry.ts';
+import type { EgressRules, ListenAddress } from './egress.ts';
 import { createScheduler } from './scheduler.ts';
 import { createSender } from './send.ts';
 import { createSplitSender } from './send-thread.ts';
@@ -41,6 +42,10 @@ export interface EngineOptions {
   timeoutMs: number;
   /** Most of a response read and published, bytes. */
   maxResponseBytes: number;
+  /** Largest rendered request (URL, headers, body), bytes; larger ones fail with REQUEST_TOO_LARGE. */
+  maxRequestBytes: number;
+  /** Where webhooks may connect (egress.ts). */
+  egress: EgressRules;
   /** Connections per target origin. */
   connectionsPerOrigin: number;
   /** Requests beyond `mainInFlight` in flight go out from a second thread (send-thread.ts); 0: never. */
@@ -74,6 +79,8 @@ export interface Engine {
   dryRun(integration: Integration, signing: SigningKeys | undefined, event: HookwireEvent): Promise<DryRun>;
   /** Deliveries to `host` became pending, due at `at` (a replay). */
   pending(host: string, at: number): void;
+  /** The bridge's own API listens here: webhooks may not reach it, except its request bins. */
+  addOwnApi(listening: ListenAddress[]): void;
   addHook<K extends keyof EngineHooks>(name: K, hook: EngineHooks[K]): () => void;
   /** Hosts asleep now (for the doctor and metrics). */
   sleepingHosts(): { host: string; until: number }[];
@@ -110,7 +117,7 @@ export async function createEngine({ store, logger, registry, notifier, publish,
     changed: (entry, previous) => notifier.changed({ integration: entry.integration, status: entry.status, previous }),
   });
   const pipeline = createPipeline({
-    integration: registry.lookup, throttle, sender, publish, logger, maxResponseBytes: options.maxResponseBytes,
+    integration: registry.lookup, throttle, sender, publish, logger, maxResponseBytes: options.maxResponseBytes, maxRequestBytes: options.maxRequestBytes,
     outcome: (record) => {
       outcomes.report(record);
       for (const observe of attemptHooks) observe(record);
@@ -163,6 +170,7 @@ export async function createEngine({ store, logger, registry, notifier, publish,
     },
     dryRun: (integration, signing, event) => pipeline.dryRun(integration, signing, event),
     pending: scheduler.pending,
+    addOwnApi: (listening) => sender.addOwnApi(listening),
     addHook(name, hook) {
       if (name !== 'attempt') throw new Error(`no hook ${String(name)}`);
       attemptHooks.add(hook);

@@ -13,7 +13,9 @@ import type { DeliveryLog } from './delivery-log.ts';
 import { testEvent, testResult, type TestInput, type TestResult } from './dry-run.ts';
 import { createEngine, type EngineHooks, type EngineOptions } from './engine.ts';
 import { parseTemplate, templateOf, type Integration } from './integration.ts';
+import { egressDefaults, type ListenAddress } from './egress.ts';
 import { laneDefaults } from './lanes.ts';
+import { MAX_REQUEST_BYTES } from './limits.ts';
 import { createNotifier, notifyDefaults, type NotifyOptions } from './notify.ts';
 import type { Publish } from './pipeline.ts';
 import { createRegistry } from './registry.ts';
@@ -29,6 +31,7 @@ export { attemptCode, webhookId, type AttemptRecord, type AttemptResult, type Jo
 export { toLog, type DeliveryLog } from './delivery-log.ts';
 export { testEvent, type TestInput, type TestResult } from './dry-run.ts';
 export type { AttemptObserver, EngineHooks } from './engine.ts';
+export { EgressPolicy, EgressRuleError, egressDefaults, parseRangeList, type EgressRules, type ListenAddress } from './egress.ts';
 export type { IntegrationStatus, FailedDelivery, ReplaySelector };
 
 export interface WebhookOptions extends EngineOptions {
@@ -38,6 +41,8 @@ export interface WebhookOptions extends EngineOptions {
 export const webhookDefaults: WebhookOptions = {
   timeoutMs: 20_000, // 20 s, as Particle
   maxResponseBytes: 100 * 1024, // Particle publishes at most the first 100 KB
+  maxRequestBytes: MAX_REQUEST_BYTES, // 1 MiB: a template cannot turn a small event into a huge request
+  egress: egressDefaults, // the built-in denies only
   connectionsPerOrigin: 64,
   // Half a lane on the main thread: one busy host already uses both cores.
   sendThread: { mainInFlight: 16 },
@@ -95,6 +100,8 @@ export interface Webhooks {
    */
   replay(id: string, which: ReplaySelector, productId?: number | null): Promise<number>;
 
+  /** The bridge's own API listens here: webhooks may not reach it, except its request bins (/bin/...). */
+  addOwnApi(listening: ListenAddress[]): void;
   /** Attach an observer to one of the engine's hooks; returns a function that detaches it. */
   addHook<K extends keyof EngineHooks>(name: K, hook: EngineHooks[K]): () => void;
   /** Hosts asleep now (for the doctor and metrics). */
@@ -196,6 +203,7 @@ export async function createWebhooks(deps: WebhooksDeps): Promise<Webhooks> {
       return replayed;
     },
 
+    addOwnApi: engine.addOwnApi,
     addHook: engine.addHook,
     sleepingHosts: engine.sleepingHosts,
     lanes: engine.lanes,

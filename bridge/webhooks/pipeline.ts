@@ -1,10 +1,13 @@
 // One delivery attempt, as a list of small named steps (DESIGN.md, Webhooks):
 //
-//   throttle gate → render → send → classify → record → respond
+//   throttle gate → render → check → sign → send → classify → record → respond
 //
 // (match happens when an event is accepted; scheduling the retry happens when the recorded
 // outcome is settled.) A failing integration never affects another: every step's error
-// becomes this attempt's outcome, never a throw. `record` hands the attempt's AttemptRecord
+// becomes this attempt's outcome, never a throw. A failure the bridge raises itself (a
+// template that cannot render, a request over the limits, a target the egress policy
+// refuses) says nothing about the host, so it is not scored against the host's throttle:
+// one device's data must not put a host to sleep for every other device. `record` hands the attempt's AttemptRecord
 // to the engine's `outcome` port: outcomes settle it, observers read it.
 
 import type { HookwireEvent } from '../events/index.ts';
@@ -14,10 +17,11 @@ import { parseRetryAfter } from './retry.ts';
 import { renderRequest, eventView, type OutgoingRequest, type View } from './render.ts';
 import type { Code, Failure } from '../codes.ts';
 import { TemplateError } from '../errors.ts';
+import { checkRequest } from './limits.ts';
 import { DEVICE_LIMIT_BYTES, capBytes, errorTopic, responseData, responseTopic, sentTopic, splitParts } from './respond.ts';
 import type { HttpResponse, SendFailure, Sender } from './send.ts';
 import { webhookHeaders, type SigningKeys } from './signing.ts';
-import type { HostThrottle } from './throttle.ts';
+import { scoresHost, type HostThrottle } from './throttle.ts';
 
 /** Publishes a cloud event to the broker and the event bus. */
 export type Publish = (name: string, payload: Buffer, qos: 0 | 1) => void;
@@ -81,6 +85,8 @@ export interface PipelineDeps {
   logger: Logger;
   /** Most of a response that is published, bytes (Particle: the first 100 KB). */
   maxResponseBytes: number;
+  /** Largest rendered request (URL, headers, body), bytes; larger ones are not sent. */
+  maxRequestBytes: number;
 }
 
 /** An attempt in progress (becomes its AttemptRecord). */
@@ -99,7 +105,7 @@ export type DryRun = AttemptResult;
 const EMPTY = Buffer.alloc(0);
 
 export function createPipeline(deps: PipelineDeps) {
-  const { throttle, sender, publish, maxResponseBytes } = deps;
+  const { throttle, sender, publish, maxResponseBytes, maxRequestBytes } = deps;
   const log = deps.logger.child({ component: 'webhooks' });
   // Every integration an event triggers renders over the same view.
   const views = new WeakMap<HookwireEvent, View>();
@@ -124,11 +130,23 @@ export function createPipeline(deps: PipelineDeps) {
   function render(a: Attempt): void {
     try {
       a.request = renderRequest(a.integration, a.event, a.view);
-      Object.assign(a.request.headers, webhookHeaders(webhookId(a.job), a.request.body ?? '', a.signing));
     } catch (err) {
       a.kind = 'failure';
       a.failure = templateFailure(err);
     }
+  }
+
+  /** A request over the size limit, or with a header HTTP cannot carry, is not sent. */
+  function check(a: Attempt): void {
+    const refused = checkRequest(a.request!, maxRequestBytes);
+    if (!refused) return;
+    a.kind = 'failure';
+    a.failure = refused;
+  }
+
+  /** The Standard Webhooks headers, and the signature when the integration has a secret. */
+  function sign(a: Attempt): void {
+    Object.assign(a.request!.headers, webhookHeaders(webhookId(a.job), a.request!.body ?? '', a.signing));
   }
 
   async function send(a: Attempt): Promise<void> {
@@ -147,7 +165,7 @@ export function createPipeline(deps: PipelineDeps) {
   /** Score the host, and decide what the device hears back. */
   function classify(a: Attempt): void {
     const { integration: t, event, view } = a;
-    if (!a.dry && a.request && a.failure?.code !== 'TEMPLATE_INVALID' && throttle.record(a.job.host, a.kind === 'success')) {
+    if (!a.dry && a.request && scoresHost(a.failure) && throttle.record(a.job.host, a.kind === 'success')) {
       log.warn({ host: a.job.host }, 'host sleeping after too many errors; skipping its deliveries until it is quiet');
     }
     try {
@@ -203,6 +221,8 @@ export function createPipeline(deps: PipelineDeps) {
     try {
       gate(a);
       if (a.kind === 'success') render(a);
+      if (a.kind === 'success') check(a);
+      if (a.kind === 'success') sign(a);
       if (a.kind === 'success') await send(a);
       classify(a);
       record(a);
@@ -225,6 +245,8 @@ export function createPipeline(deps: PipelineDeps) {
     if (signing) a.signing = signing;
     try {
       render(a);
+      if (a.kind === 'success') check(a);
+      if (a.kind === 'success') sign(a);
       if (a.kind === 'success') await send(a);
       classify(a);
     } catch (err) {

@@ -56,14 +56,20 @@ export type RetryDecision =
 const RETRYABLE_4XX = new Set(['408', '429']);
 
 /**
+ * Failures that would fail the same way again: a template that cannot render this event, a
+ * request over the size limit, a target the egress policy refuses (replay it once allowed).
+ */
+const NEVER_RETRIED = new Set(['TEMPLATE_INVALID', 'REQUEST_TOO_LARGE', 'EGRESS_DENIED']);
+
+/**
  * Whether and when to try again after failed attempt number `attempt` (1 = the first).
  * `scale` multiplies every wait (tests compress hours into milliseconds); jitter of ±10%
  * keeps a fleet's retries from arriving in step.
  */
 export function decideRetry(policy: RetryPolicy, attempt: number, failure: FailureFacts, scale = 1, random = Math.random): RetryDecision {
   const is4xx = /^4\d\d$/.test(failure.code);
-  // A template that cannot render, or a request the server calls malformed, will fail again.
-  if (failure.code === 'TEMPLATE_INVALID' || (policy === 'particle' && is4xx && !RETRYABLE_4XX.has(failure.code))) {
+  // A request that cannot be sent, or one the server calls malformed, will fail again.
+  if (NEVER_RETRIED.has(failure.code) || (policy === 'particle' && is4xx && !RETRYABLE_4XX.has(failure.code))) {
     return { retry: false, reason: 'not-retryable' };
   }
   const delays = schedule(policy);

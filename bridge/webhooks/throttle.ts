@@ -1,7 +1,10 @@
 // Per-host adaptive throttling, Particle's rule (PARTICLE.md §4): outcomes are scored per
 // target hostname, whatever the integration; while errors outnumber successes the host
 // sleeps and attempts to it are skipped; after a quiet cooldown, requests resume. A host that
-// fails again right after waking goes straight back to sleep.
+// fails again right after waking goes straight back to sleep. Only what the host did is
+// scored: a failure the bridge raised before sending (scoresHost) is not.
+
+import type { Code, Failure } from '../codes.ts';
 
 export interface ThrottleOptions {
   /** How long a host sleeps after its last error, ms. Default 5 s (Particle: "a few seconds"). */
@@ -13,6 +16,18 @@ export interface ThrottleOptions {
 }
 
 export const throttleDefaults: ThrottleOptions = { cooldownMs: 5_000, minErrors: 3, window: 20 };
+
+/**
+ * Failures raised by the bridge itself, before or instead of sending: they say nothing about
+ * the host. A header with a newline from one device's data must not put the host to sleep
+ * for every other device.
+ */
+const LOCAL_FAILURES: ReadonlySet<Code> = new Set<Code>(['TEMPLATE_INVALID', 'REQUEST_TOO_LARGE', 'EGRESS_DENIED', 'EINTERNAL']);
+
+/** Whether an attempt's outcome counts for its host's score: successes, and failures the host caused. */
+export function scoresHost(failure: Failure | undefined): boolean {
+  return failure === undefined || !LOCAL_FAILURES.has(failure.code);
+}
 
 interface HostScore {
   /** Recent outcomes, true = success, newest last. */
