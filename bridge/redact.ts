@@ -1,13 +1,23 @@
 // Redaction, in one place: secrets never reach a log, a read-only token, or a doctor's report
-// pasted into a ticket. Credentials in headers, URLs, bodies, templates and free text are
-// blanked by name (authorization, api_key, token, password, ...); pino blanks the same
-// fields in log records (`logPaths`).
+// pasted into a ticket. Two ways, for two kinds of text:
+//
+// - By rule, for what a read-only token sees of a template (readerTemplate): every literal in
+//   the URL's path, userinfo and query values, in header values and in basic auth is blanked;
+//   mustache tags, field names, the host and the integration's `publicFields` stay visible.
+//   A secret is found by where it is, not by what it is called (a Slack URL's path, an
+//   `appid`, an `X-Session` header). Rendered requests (delivery logs) are blanked the same way
+//   for read tokens (readerRequest).
+// - By name, where there is no template to follow (bodies, free text, logs): fields and
+//   headers named like credentials (authorization, api_key, apiToken, appid, session, ...)
+//   are blanked; pino blanks the same fields in log records (`logPaths`).
 
 export const REDACTED = '[redacted]';
 
 const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key', 'api-key', 'x-auth-token', 'webhook-signature']);
-/** Query, form and JSON field names that carry credentials. */
-const SECRET_NAME = /(^|[_-])(access[_-]?token|token|api[_-]?key|apikey|key|secret|password|passwd|pwd|signature|sig|auth|credentials?)$/i;
+/** Query, form, JSON field and header names that carry credentials (any case, camelCase too). */
+const SECRET_NAME = /(token|secret|passw|pwd|api[_-]?key|app[_-]?(id|key)|auth|credential|signature|session|cookie|private|(^|[_-])(key|sig)$)/i;
+/** Headers whose values are never credentials: shown to read tokens as they are. */
+const PUBLIC_HEADERS = new Set(['content-type', 'accept', 'user-agent', 'content-length', 'content-encoding', 'webhook-id', 'webhook-timestamp']);
 
 export function isSecretName(name: string): boolean {
   return SECRET_NAME.test(name);
@@ -104,3 +114,87 @@ export const logPaths = [
   'headers.authorization', '*.headers.authorization', 'req.headers.authorization',
   'headers["x-api-key"]', '*.headers["x-api-key"]',
 ];
+
+// ---------------------------------------------------------------------------------------
+// By rule: what a read-only token sees
+
+const TAG = /(\{\{\{?[^{}]*\}?\}\})/;
+
+/** Every literal run of `text` blanked, mustache tags kept: `Bearer {{t}}` → `[redacted]{{t}}`. */
+export function maskLiterals(text: string): string {
+  return text.split(TAG).map((part, i) => (i % 2 === 1 || part === '' ? part : REDACTED)).join('');
+}
+
+/** The parts of a URL (template or rendered) as text: tags may make it unparsable by URL. */
+function urlParts(url: string) {
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)?([^/?#]*)([^?#]*)(\?[^#]*)?(#.*)?$/i.exec(url);
+  return m ? { scheme: m[1] ?? '', authority: m[2] ?? '', path: m[3] ?? '', query: m[4] ?? '', fragment: m[5] ?? '' } : undefined;
+}
+
+/**
+ * A URL as a read token sees it: scheme, host and port; userinfo blanked; each path segment
+ * and query value blanked literal by literal (tags kept), unless `publicParts` names
+ * `url` (all of it), `url.path`, or `url.query.<name>`.
+ */
+export function readerUrl(url: string, publicParts: ReadonlySet<string> = new Set()): string {
+  if (publicParts.has('url')) return url;
+  const p = urlParts(url);
+  if (!p) return maskLiterals(url);
+  const at = p.authority.lastIndexOf('@');
+  const authority = at < 0 ? p.authority : `${REDACTED}@${p.authority.slice(at + 1)}`;
+  const path = publicParts.has('url.path') ? p.path : p.path.split('/').map((seg) => (seg ? maskLiterals(seg) : seg)).join('/');
+  const query = p.query && `?${p.query.slice(1).split('&').map((pair) => {
+    const eq = pair.indexOf('=');
+    if (eq < 0) return pair;
+    const key = pair.slice(0, eq);
+    return publicParts.has(`url.query.${decodeURIComponent(key)}`) ? pair : `${key}=${maskLiterals(pair.slice(eq + 1))}`;
+  }).join('&')}`;
+  return `${p.scheme}${authority}${path}${query}${p.fragment && '#' + REDACTED}`;
+}
+
+function readerValues(obj: object, prefix: string, publicParts: ReadonlySet<string>): object {
+  if (Array.isArray(obj)) return obj.map((v) => readerValue(v, prefix, publicParts));
+  return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, readerValue(v, `${prefix}.${k}`, publicParts)]));
+}
+
+function readerValue(v: unknown, path: string, publicParts: ReadonlySet<string>): unknown {
+  if (publicParts.has(path)) return v;
+  if (typeof v === 'string') return maskLiterals(v);
+  if (v && typeof v === 'object') return readerValues(v, path, publicParts);
+  return v;
+}
+
+/** What a read token sees of headers: names, public headers' values, tags; other literals blanked. */
+export function readerHeaders(headers: Record<string, string>, publicParts: ReadonlySet<string> = new Set(), rendered = false): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) {
+    const shown = PUBLIC_HEADERS.has(k.toLowerCase()) || publicParts.has(`headers.${k}`);
+    out[k] = shown ? v : rendered ? REDACTED : maskLiterals(v);
+  }
+  return out;
+}
+
+/**
+ * A template as a read-only token may see it, by rule (see the top of this file): the URL,
+ * header values, query values and basic auth literal by literal; json, form and a body by
+ * the names of their fields. `publicFields` (set on the integration) unhides parts by path:
+ * `url`, `url.path`, `url.query.<name>`, `headers.<Name>`, `query.<name>`, `auth.username`.
+ */
+export function readerTemplate<T extends { url: string; headers?: Record<string, string>; auth?: { username: string; password: string }; query?: object; form?: object; json?: object | string; body?: string; publicFields?: string[] }>(template: T): T {
+  const publicParts = new Set(template.publicFields ?? []);
+  const out: T = redactTemplate(template);
+  out.url = readerUrl(template.url, publicParts);
+  if (template.headers) out.headers = readerHeaders(template.headers, publicParts);
+  if (template.auth) out.auth = { username: publicParts.has('auth.username') ? template.auth.username : maskLiterals(template.auth.username), password: REDACTED };
+  if (template.query) out.query = readerValues(template.query, 'query', publicParts);
+  return out;
+}
+
+/** A rendered request (a delivery log) as a read token sees it: no tags left to tell, so every literal goes. */
+export function readerRequest(request: LoggedRequest): LoggedRequest {
+  const p = urlParts(request.url);
+  const url = p ? `${p.scheme}${p.authority.replace(/^.*@/, `${REDACTED}@`)}${p.path.split('/').map((seg) => (seg ? REDACTED : seg)).join('/')}${p.query && `?${p.query.slice(1).split('&').map((pair) => pair.replace(/=.*$/, `=${REDACTED}`)).join('&')}`}` : REDACTED;
+  const out: LoggedRequest = { method: request.method, url, headers: readerHeaders(request.headers, new Set(), true) };
+  if (request.body !== undefined) out.body = request.body;
+  return out;
+}

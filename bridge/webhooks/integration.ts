@@ -44,6 +44,12 @@ export interface WebhookTemplate {
   retryPolicy: RetryPolicy;
   /** Who is told by email when the integration starts failing or stops. */
   errorsEmail?: string;
+  /**
+   * Parts a read-only token may see as they are (every other literal of the URL, headers,
+   * query and auth is blanked for it): `url`, `url.path`, `url.query.<name>`,
+   * `headers.<Name>`, `query.<name>`, `auth.username`.
+   */
+  publicFields?: string[];
 }
 
 export interface Integration extends WebhookTemplate {
@@ -78,7 +84,11 @@ const ALIASES: Record<string, string[]> = {
   dataUrlResponseEvent: ['dataUrlResponseEvent', 'data_url_response_event'],
   retryPolicy: ['retryPolicy', 'retry_policy'],
   errorsEmail: ['errorsEmail', 'errors_email', 'ErrorsEmail'],
+  publicFields: ['publicFields', 'public_fields'],
 };
+
+/** What `publicFields` may name. */
+const PUBLIC_FIELD = /^(url|url\.path|url\.query\.[^\s]{1,100}|headers\.[^\s]{1,100}|query\.[^\s]{1,100}|auth\.username)$/;
 
 type Input = Record<string, unknown>;
 
@@ -192,6 +202,13 @@ export function parseTemplate(raw: unknown): WebhookTemplate {
   if (errorsEmail !== undefined) {
     if (typeof errorsEmail !== 'string' || !/^[^\s@]+@[^\s@]+$/.test(errorsEmail)) invalidField(emailAlias, 'must be an email address');
     template.errorsEmail = errorsEmail;
+  }
+  const [publicAlias, publicFields] = field(input, 'publicFields');
+  if (publicFields !== undefined) {
+    if (!Array.isArray(publicFields) || publicFields.length > 50 || !publicFields.every((f) => typeof f === 'string' && PUBLIC_FIELD.test(f))) {
+      invalidField(publicAlias, 'must be a list of up to 50 of: url, url.path, url.query.<name>, headers.<Name>, query.<name>, auth.username');
+    }
+    template.publicFields = publicFields as string[];
   }
   if (deviceID !== undefined) template.deviceID = deviceID as string;
   const name = optionalString(input, 'name', false);

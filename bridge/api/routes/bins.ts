@@ -4,7 +4,7 @@
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HookwireError, NotFoundError } from '../../errors.ts';
-import { REDACTED, isSecretName, redactBody, redactHeaders } from '../../redact.ts';
+import { REDACTED, readerHeaders, redactBody, redactHeaders } from '../../redact.ts';
 import { Bins, DEFAULT_RESPONSE, checkBinName, type BinResponse, type BinSummary, type CapturedRequest } from '../bins.ts';
 import type { ApiContext } from '../context.ts';
 import { bodyOf } from '../input.ts';
@@ -64,18 +64,24 @@ function queryNumber(value: string | undefined, field: string, max: number, whol
   return n;
 }
 
-/** What a read-only token may see of a captured request: credentials masked. */
+/**
+ * What a read-only token may see of a captured request (often an integration's, carrying its
+ * template's keys): query values and header values other than plain ones (content type,
+ * user agent, ...) blanked, body fields named like credentials blanked.
+ */
 function masked(r: CapturedRequest): CapturedRequest {
   const query: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(r.query)) query[k] = isSecretName(k) ? REDACTED : v;
+  for (const k of Object.keys(r.query)) query[k] = REDACTED;
   const qs = new URLSearchParams(r.query_string);
-  for (const k of [...qs.keys()]) if (isSecretName(k)) qs.set(k, REDACTED);
+  for (const k of [...qs.keys()]) qs.set(k, REDACTED);
   const contentType = r.headers['content-type'];
+  const headers: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(r.headers)) headers[k] = readerHeaders({ [k]: Array.isArray(v) ? v.join(', ') : v }, new Set(), true)[k]!;
   return {
     ...r,
     query,
     query_string: r.query_string && qs.toString(),
-    headers: redactHeaders(r.headers),
+    headers,
     body: r.body_encoding === 'utf8' ? redactBody(r.body, typeof contentType === 'string' ? contentType : undefined) : r.body,
   };
 }

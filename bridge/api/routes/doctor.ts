@@ -9,6 +9,7 @@
 import type { FastifyRequest } from 'fastify';
 import { HookwireError } from '../../errors.ts';
 import { doctorDefaults, type DoctorReport } from '../../doctor/index.ts';
+import { REDACTED, maskLiterals } from '../../redact.ts';
 import type { ApiContext } from '../context.ts';
 
 type Query = Record<string, unknown>;
@@ -35,10 +36,27 @@ function integrationOption(query: Query): string | undefined {
   return v;
 }
 
+/**
+ * The report as a read-only token sees it: a template shown in evidence keeps its tags only,
+ * and what it rendered is not shown (its literals are the template's, keys included).
+ */
+function forReader(report: DoctorReport): DoctorReport {
+  return {
+    ...report,
+    findings: report.findings.map((f) => {
+      const evidence = { ...f.evidence };
+      if (typeof evidence.template === 'string') evidence.template = maskLiterals(evidence.template);
+      if (typeof evidence.rendered === 'string') evidence.rendered = REDACTED;
+      return { ...f, evidence };
+    }),
+  };
+}
+
 export default function doctor({ app, doctor: d }: ApiContext) {
   app.get('/v1/doctor', async (req: FastifyRequest<{ Querystring: Query }>): Promise<DoctorReport> => {
     const query = req.query;
     const integrationId = integrationOption(query);
-    return d.run({ probe: probeOption(query), probeTimeoutMs: timeoutOption(query), ...(integrationId === undefined ? {} : { integrationId }) });
+    const report = await d.run({ probe: probeOption(query), probeTimeoutMs: timeoutOption(query), ...(integrationId === undefined ? {} : { integrationId }) });
+    return req.token?.scope === 'admin' ? report : forReader(report);
   });
 }

@@ -3,7 +3,7 @@
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HookwireError, NotFoundError } from '../../errors.ts';
-import { redactTemplate, redactUrl } from '../../redact.ts';
+import { readerRequest, readerTemplate, readerUrl } from '../../redact.ts';
 import { templateOf, type FailedDelivery, type Integration, type ReplaySelector, type TestInput } from '../../webhooks/index.ts';
 import { guidanceOf } from '../../codes.ts';
 import type { ApiContext } from '../context.ts';
@@ -11,7 +11,7 @@ import { type Body, bodyOf, optionalInt, optionalString, productScope } from '..
 
 type Params = { product?: string; id?: string };
 
-/** A read-only token never sees template secrets (credentials in the URL, headers, auth, fields). */
+/** A read-only token never sees template literals (bridge/redact.ts: by rule, not by name). */
 const readOnly = (req: FastifyRequest) => req.token?.scope !== 'admin';
 
 /** The list entry Particle's clients read. */
@@ -20,7 +20,7 @@ function summary(i: Integration, redact = false) {
     id: i.id,
     integration_type: 'Webhook',
     event: i.event,
-    url: redact ? redactUrl(i.url) : i.url,
+    url: redact ? readerUrl(i.url, new Set(i.publicFields)) : i.url,
     requestType: i.requestType,
     name: i.name,
     deviceID: i.deviceID,
@@ -102,7 +102,7 @@ export default function integrations({ app, webhooks }: ApiContext) {
     return {
       id: i.id,
       integration_type: 'Webhook',
-      ...(redact ? redactTemplate(templateOf(i)) : templateOf(i)),
+      ...(redact ? readerTemplate(templateOf(i)) : templateOf(i)),
       product_id: i.productId,
       created_at: i.createdAt,
       updated_at: i.updatedAt,
@@ -122,7 +122,7 @@ export default function integrations({ app, webhooks }: ApiContext) {
         last_success_at: s.lastSuccessAt,
       },
       signing: { enabled: signing.enabled, previous_valid_until: signing.previousValidUntil },
-      logs: await webhooks.logs(i.id),
+      logs: redact ? (await webhooks.logs(i.id)).map((l) => (l.request ? { ...l, request: readerRequest(l.request) } : l)) : await webhooks.logs(i.id),
     };
   }
 

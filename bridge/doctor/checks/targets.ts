@@ -5,7 +5,7 @@
 
 import { guidanceOf } from '../../codes.ts';
 import type { Integration } from '../../webhooks/index.ts';
-import { redactUrl } from '../../redact.ts';
+import { readerUrl } from '../../redact.ts';
 import { label, plural, staticTarget, type Check, type CheckContext } from '../context.ts';
 import { probeAll, type ProbeResult, type ProbeTarget } from '../probe.ts';
 import type { Finding } from '../types.ts';
@@ -40,7 +40,7 @@ function unreachable(i: Integration, r: ProbeResult, failures: Record<string, nu
     check: 'TARGET_UNREACHABLE',
     severity: 'error',
     integrationId: i.id,
-    message: `${label(i)} calls ${redactUrl(i.url)}, but ${whatFailed(r, timeoutMs)}.${failuresText(failures)}`,
+    message: `${label(i)} calls ${readerUrl(i.url, new Set(i.publicFields))}, but ${whatFailed(r, timeoutMs)}.${failuresText(failures)}`,
     next: `${guidanceOf(r.code!).check} Then try it: hookwire test ${i.id}`,
     evidence: { host: r.host, port: r.port, address: r.address ?? null, stage: r.stage, code: r.code, probeMs: r.ms, timeoutMs, recentFailures: failures },
   };
@@ -54,7 +54,7 @@ function unreachableByErrors(ctx: CheckContext, i: Integration, t: ProbeTarget, 
     check: 'TARGET_UNREACHABLE',
     severity: 'error',
     integrationId: i.id,
-    message: `${label(i)} calls ${redactUrl(i.url)}, and its last ${plural(s.consecutiveErrors, 'delivery', 'deliveries')} failed: ${s.lastError.message} (not probed).${failuresText(failures)}`,
+    message: `${label(i)} calls ${readerUrl(i.url, new Set(i.publicFields))}, and its last ${plural(s.consecutiveErrors, 'delivery', 'deliveries')} failed: ${s.lastError.message} (not probed).${failuresText(failures)}`,
     next: `${guidanceOf(s.lastError.code).check} Then try it: hookwire test ${i.id}`,
     evidence: { host: t.host, port: t.port, code: s.lastError.code, probed: false, consecutiveErrors: s.consecutiveErrors, recentFailures: failures },
   };
@@ -66,9 +66,9 @@ function notProbed(ctx: CheckContext, i: Integration): Finding {
     check: 'TARGET_NOT_PROBED',
     severity: 'info',
     integrationId: i.id,
-    message: `${label(i)} has {{variables}} in the host of its URL (${redactUrl(i.url)}): each event decides where it goes, so the target cannot be probed.${seen.length ? ` Hosts its deliveries used: ${seen.join(', ')}.` : ''}`,
+    message: `${label(i)} has {{variables}} in the host of its URL (${readerUrl(i.url, new Set(i.publicFields))}): each event decides where it goes, so the target cannot be probed.${seen.length ? ` Hosts its deliveries used: ${seen.join(', ')}.` : ''}`,
     next: `See where its requests went and how they fared: hookwire logs ${i.id}`,
-    evidence: { url: redactUrl(i.url), hostsSeen: seen },
+    evidence: { url: readerUrl(i.url, new Set(i.publicFields)), hostsSeen: seen },
   };
 }
 

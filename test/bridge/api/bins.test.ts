@@ -214,15 +214,16 @@ test('a long-poll (wait) answers when a request arrives, with only what came aft
 });
 
 test('a read token sees captured requests with credentials masked; the admin sees them as sent', async () => {
-  await send('/bin/secrets?access_token=QSECRET&page=2', {
+  await send('/bin/secrets?access_token=QSECRET&page=2&appid=ASECRET', {
     method: 'POST',
-    headers: { authorization: 'Bearer HSECRET', cookie: 'sid=CSECRET', 'x-api-key': 'KSECRET', 'content-type': 'application/json' },
+    headers: { authorization: 'Bearer HSECRET', cookie: 'sid=CSECRET', 'x-api-key': 'KSECRET', 'x-session': 'SSECRET', 'content-type': 'application/json' },
     body: JSON.stringify({ password: 'BSECRET', temp: 21 }),
   });
   const [asRead] = await requestsIn('secrets', readToken);
   const text = JSON.stringify(asRead);
-  for (const secret of ['QSECRET', 'HSECRET', 'CSECRET', 'KSECRET', 'BSECRET']) assert.not.ok(text.includes(secret), `${secret} hidden from a read token`);
-  assert.equal([asRead.headers.authorization, asRead.query.page, JSON.parse(asRead.body).temp], ['[redacted]', '2', 21]);
+  for (const secret of ['QSECRET', 'HSECRET', 'CSECRET', 'KSECRET', 'SSECRET', 'ASECRET', 'BSECRET']) assert.not.ok(text.includes(secret), `${secret} hidden from a read token`);
+  // By rule: every query value and every header value but plain ones (content type, ...).
+  assert.equal([asRead.headers.authorization, asRead.headers['content-type'], asRead.query.page, JSON.parse(asRead.body).temp], ['[redacted]', 'application/json', '[redacted]', 21]);
   const [asAdmin] = await requestsIn('secrets');
   assert.equal([asAdmin.headers.authorization, asAdmin.query.access_token, JSON.parse(asAdmin.body).password], ['Bearer HSECRET', 'QSECRET', 'BSECRET']);
 });

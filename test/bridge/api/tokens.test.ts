@@ -93,33 +93,39 @@ test('bad input: missing or bad name, bad scope, malformed JSON, a body too larg
   assert.is(await count(), before);
 });
 
-test('a read token sees integrations with every template secret redacted; the admin sees them as stored', async () => {
-  const secrets = ['URLPASS', 'QTOKEN', 'HAUTH', 'HKEY', 'HSUB', 'AUTHPASS', 'JSECRET', 'FKEY'];
+test('a read token sees integrations with every template literal blanked by rule (tags, names and public fields kept); the admin sees them as stored', async () => {
+  const secrets = ['URLPASS', 'QTOKEN', 'HAUTH', 'HKEY', 'HSUB', 'AUTHPASS', 'JSECRET', 'FKEY', 'T0SLACK', 'B0SLACK', 'XSLACKPATH', 'WEATHERAPPID', 'APITOKEN1', 'SESSIONX', 'SVCUSER', 'QPAGE'];
   const created = await b.call('POST', '/v1/integrations', {
     event: 'secretive',
-    url: 'https://user:URLPASS@api.example.com/in?api_key=QTOKEN&page=1',
+    url: 'https://user:URLPASS@api.example.com/in?api_key=QTOKEN&page=QPAGE&units={{units}}',
     requestType: 'POST',
-    headers: { Authorization: 'Bearer HAUTH', 'X-API-Key': 'HKEY', 'Ocp-Apim-Subscription-Key': 'HSUB', 'X-Plain': 'visible' },
-    auth: { username: 'svc', password: 'AUTHPASS' },
-    json: { client_secret: 'JSECRET', temp: '{{{PARTICLE_EVENT_VALUE}}}' },
+    headers: { Authorization: 'Bearer HAUTH', 'X-API-Key': 'HKEY', 'Ocp-Apim-Subscription-Key': 'HSUB', 'X-Session': 'SESSIONX', 'X-Device': '{{PARTICLE_DEVICE_ID}}', 'X-Plain': 'visible', 'Content-Type': 'application/json' },
+    auth: { username: 'SVCUSER', password: 'AUTHPASS' },
+    json: { client_secret: 'JSECRET', apiToken: 'APITOKEN1', temp: '{{{PARTICLE_EVENT_VALUE}}}' },
+    publicFields: ['headers.X-Plain'],
   });
+  assert.is(created.status, 201, JSON.stringify(created.body));
   const id = created.body.id;
-  const formHook = (await b.call('POST', '/v1/integrations', { event: 'secretive-form', url: 'https://api.example.com/f', form: { api_key: 'FKEY', a: 'b' }, query: { token: 'QTOKEN' } })).body.id;
+  const formHook = (await b.call('POST', '/v1/integrations', { event: 'secretive-form', url: 'https://api.example.com/f', form: { api_key: 'FKEY', a: 'b' }, query: { token: 'QTOKEN', appid: 'WEATHERAPPID' } })).body.id;
+  const slack = (await b.call('POST', '/v1/integrations', { event: 'secretive-slack', url: 'https://hooks.slack.com/services/T0SLACK/B0SLACK/XSLACKPATH', json: { text: '{{PARTICLE_EVENT_VALUE}}' } })).body.id;
   const secret = (await b.call('POST', `/v1/integrations/${id}/secret`)).body.secret;
   assert.type(secret, 'string');
   const ro = await create('viewer', 'read');
 
   const detail = await b.call('GET', `/v1/integrations/${id}`, undefined, ro.token);
   assert.is(detail.status, 200);
-  const seen = [JSON.stringify(detail.body), JSON.stringify((await b.call('GET', `/v1/integrations/${formHook}`, undefined, ro.token)).body), JSON.stringify((await b.call('GET', '/v1/integrations', undefined, ro.token)).body), JSON.stringify((await b.call('GET', '/v1/webhooks', undefined, ro.token)).body)].join('\n');
+  const seen = [JSON.stringify(detail.body), ...await Promise.all([`/v1/integrations/${formHook}`, `/v1/integrations/${slack}`, '/v1/integrations', '/v1/webhooks', '/v1/doctor?probe=false'].map(async (path) => JSON.stringify((await b.call('GET', path, undefined, ro.token)).body)))].join('\n');
   for (const s of [...secrets, secret]) assert.not.ok(seen.includes(s), `${s} is hidden from a read token`);
   const i = detail.body.integration;
-  assert.equal([i.headers['X-Plain'], i.auth.username, i.json.temp, i.event], ['visible', 'svc', '{{{PARTICLE_EVENT_VALUE}}}', 'secretive'], 'what is not secret stays readable');
-  assert.ok(i.url.includes('page=1') && i.url.includes('api.example.com'));
+  assert.equal([i.headers['X-Plain'], i.headers['X-Device'], i.headers['Content-Type'], i.json.temp, i.event], ['visible', '{{PARTICLE_DEVICE_ID}}', 'application/json', '{{{PARTICLE_EVENT_VALUE}}}', 'secretive'], 'tags, public fields and plain headers stay readable');
+  assert.is(i.url, 'https://[redacted]@api.example.com/[redacted]?api_key=[redacted]&page=[redacted]&units={{units}}');
+  assert.is(JSON.parse(seen.split('\n')[2]!).integration.url, 'https://hooks.slack.com/[redacted]/[redacted]/[redacted]/[redacted]');
 
-  const asAdmin = JSON.stringify((await b.call('GET', `/v1/integrations/${id}`)).body) + JSON.stringify((await b.call('GET', `/v1/integrations/${formHook}`)).body);
+  const asAdmin = JSON.stringify((await b.call('GET', `/v1/integrations/${id}`)).body) + JSON.stringify((await b.call('GET', `/v1/integrations/${formHook}`)).body) + JSON.stringify((await b.call('GET', `/v1/integrations/${slack}`)).body);
   for (const s of secrets) assert.ok(asAdmin.includes(s), `${s} is shown to the admin`);
   assert.not.ok(asAdmin.includes(secret), 'the signing secret is shown only once, to no one later');
+  const bad = await b.call('POST', '/v1/integrations', { event: 'x', url: 'https://e.com', publicFields: ['auth.password'] });
+  assert.equal([bad.status, bad.body.code, bad.body.field], [400, 'BAD_REQUEST', 'publicFields']);
 });
 
 test('the CLI: tokens create, list, revoke', async () => {

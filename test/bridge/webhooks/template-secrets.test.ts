@@ -68,4 +68,21 @@ test('a responseTopic that renders an invalid name does not reveal its literal',
   assertNoSecret({ heard: heard.find((h) => h.name === topic)!.data, reader: lastError, logs: JSON.stringify(b.logs) }, 'responseTopic');
 });
 
+test('a delivery log shows a read token the rendered request with every literal blanked: URL path and query, header values', async () => {
+  rx.on('/services', (_req, res) => res.end('ok'));
+  const created = await b.call('POST', '/v1/integrations', {
+    event: 'logged', url: `${rx.url}/services/${SECRET}?k=${SECRET}`, headers: { 'X-Session': SECRET }, json: { v: '{{PARTICLE_EVENT_VALUE}}' },
+  });
+  await device.publish('logged', '1', { qos: 1 });
+  await until(() => rx.requests.some((r) => r.url.startsWith('/services/')), 3000, 'the delivery');
+  await b.webhooks.idle();
+  const asReader = (await b.call('GET', `/v1/integrations/${created.body.id}`, undefined, readToken)).body.integration;
+  const log = asReader.logs[0];
+  assert.ok(log?.request, 'a log with its request');
+  assert.not.ok(JSON.stringify(asReader).includes(SECRET));
+  assert.equal([log.request.url.endsWith('/[redacted]/[redacted]?k=[redacted]'), log.request.headers['x-session'], log.request.headers['content-type']], [true, '[redacted]', 'application/json']);
+  const asAdmin = (await b.call('GET', `/v1/integrations/${created.body.id}`)).body.integration;
+  assert.ok(asAdmin.logs[0].request.url.includes(SECRET), 'the admin sees the request as sent');
+});
+
 test.run();
