@@ -5,8 +5,10 @@
 import Mustache from 'mustache';
 import { NAME_RULE, isDeviceId, isValidName } from '../../firmware-sdk/rules.ts';
 import { HookwireError, invalidField } from '../errors.ts';
+import { checkSections, checkTemplateShape } from './limits.ts';
 import { isCloudResponseName } from './names.ts';
 import { DEFAULT_RETRY_POLICY, parseRetryPolicy, type RetryPolicy } from './retry.ts';
+import { checkTarget } from './targets.ts';
 
 export const REQUEST_TYPES = ['GET', 'POST', 'PUT', 'DELETE'] as const;
 export type RequestType = (typeof REQUEST_TYPES)[number];
@@ -40,6 +42,8 @@ export interface WebhookTemplate {
   unchunked: boolean;
   dataUrlResponseEvent: boolean;
   // Hookwire's own fields, accepted in the same JSON:
+  /** Event data may choose the URL's host and port (template tags there); never with credentials (targets.ts). */
+  dynamicHost?: boolean;
   /** How failed deliveries are retried: `particle` (default), `durable`, or delays in seconds. */
   retryPolicy: RetryPolicy;
   /** Who is told by email when the integration starts failing or stops. */
@@ -82,6 +86,7 @@ const ALIASES: Record<string, string[]> = {
   responseTemplate: ['responseTemplate', 'response_template'],
   unchunked: ['unchunked'],
   dataUrlResponseEvent: ['dataUrlResponseEvent', 'data_url_response_event'],
+  dynamicHost: ['dynamicHost', 'dynamic_host'],
   retryPolicy: ['retryPolicy', 'retry_policy'],
   errorsEmail: ['errorsEmail', 'errors_email', 'ErrorsEmail'],
   publicFields: ['publicFields', 'public_fields'],
@@ -105,6 +110,7 @@ function checkMustache(fieldName: string, template: string): void {
   } catch (err) {
     invalidField(fieldName, `is not a valid template: ${(err as Error).message}`, 'TEMPLATE_INVALID');
   }
+  checkSections(fieldName, template);
 }
 
 function optionalString(input: Input, name: string, templated: boolean): string | undefined {
@@ -157,13 +163,22 @@ function checkUrl(alias: string, url: string): void {
   }
 }
 
+export interface ParseOptions {
+  /**
+   * A template read back from the store: rules added since it was accepted (its size, how
+   * deep its objects nest, who may choose the host) are not applied again, so it still loads.
+   */
+  stored?: boolean;
+}
+
 /**
  * Normalize a pasted Particle template (or a Hookwire integration body). Unknown fields are
  * ignored, as Particle ignores them; `mydevices` (legacy) too.
  */
-export function parseTemplate(raw: unknown): WebhookTemplate {
+export function parseTemplate(raw: unknown, options: ParseOptions = {}): WebhookTemplate {
   if (!isPlainObject(raw)) throw new HookwireError('BAD_REQUEST', 'the integration must be a JSON object');
   const input = raw;
+  if (!options.stored) checkTemplateShape(input); // before any walk: a template 4,000 deep would overflow it
 
   const [eventAlias, event] = field(input, 'event');
   if (event === undefined || event === '') invalidField('event', 'is required: the event name prefix that triggers the webhook');
@@ -256,6 +271,8 @@ export function parseTemplate(raw: unknown): WebhookTemplate {
     const value = optionalString(input, f, true);
     if (value !== undefined) template[f] = value;
   }
+  if (bool(input, 'dynamicHost', false)) template.dynamicHost = true;
+  if (!options.stored) checkTarget(template, urlAlias);
   return template;
 }
 

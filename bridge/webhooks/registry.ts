@@ -3,11 +3,12 @@
 // restarts; the match index over it; and the changes people make (create, replace, patch,
 // enable or disable with who and why, signing secrets, delete). The engine reads it through
 // `lookup`, `match` and `hostOf`, and stops an integration whose retry schedule ran out
-// through `stop`.
+// through `stop`. An integration whose host comes from event data (dynamicHost) never gets a
+// signing secret: whoever the device names would receive signed requests.
 
 import { randomBytes } from 'node:crypto';
 import type { HookwireEvent } from '../events/index.ts';
-import { NotFoundError } from '../errors.ts';
+import { NotFoundError, invalidField } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { IntegrationRecord, Store } from '../store/index.ts';
 import { parseTemplate, templateOf, type Integration, type WebhookTemplate } from './integration.ts';
@@ -18,6 +19,7 @@ import { eventView, render } from './render.ts';
 import { rotate, type SigningKeys } from './signing.ts';
 import { transition } from './state.ts';
 import { newStatus, readStatus } from './status.ts';
+import { hasDynamicOrigin } from './targets.ts';
 
 /** An integration as the engine sees it: its template, its state and counters, its signing keys. */
 export interface Registered extends Entry {
@@ -66,6 +68,20 @@ function hostWithoutTags(url: string): string | undefined {
   if (!authority || authority.includes('{{')) return undefined;
   return new URL(`http://${authority}`).hostname;
 }
+
+/** A signing secret is a credential: refuse it where event data chooses the host. */
+function refuseSigningWithDynamicHost(template: WebhookTemplate, signed: boolean): void {
+  if (template.dynamicHost && signed) {
+    invalidField('dynamicHost', 'and a signing secret cannot go together: event data would choose who receives signed requests', 'TEMPLATE_INVALID');
+  }
+}
+
+/**
+ * Stored before device data was kept from choosing the host: such an integration is loaded
+ * disabled, with the reason, until someone sets dynamicHost (without credentials) or fixes its URL.
+ */
+const LEGACY_DYNAMIC_HOST = 'has a template tag in the host or port, which now needs dynamicHost: true (without credentials)';
+const isLegacyDynamicHost = (t: WebhookTemplate) => !t.dynamicHost && hasDynamicOrigin(t.url);
 
 function toRecord(r: Registered): IntegrationRecord {
   const i = r.integration;
@@ -120,10 +136,15 @@ export function createRegistry({ store, logger, notifier }: RegistryDeps): Regis
     async load() {
       for (const record of await store.integrations.list()) {
         try {
-          const integration: Integration = { ...parseTemplate(record.template), id: record.id, productId: record.productId, createdAt: record.createdAt, updatedAt: record.updatedAt };
+          const integration: Integration = { ...parseTemplate(record.template, { stored: true }), id: record.id, productId: record.productId, createdAt: record.createdAt, updatedAt: record.updatedAt };
           const r: Registered = { integration, status: readStatus(record.status) };
           if (record.signing) r.signing = record.signing as SigningKeys;
           register(r);
+          if (isLegacyDynamicHost(integration) && !integration.disabled) {
+            log.warn({ integrationId: record.id }, `integration disabled: its url ${LEGACY_DYNAMIC_HOST}`);
+            applyAdmin(r, { kind: 'disabled', by: 'hookwire', reason: `its url ${LEGACY_DYNAMIC_HOST}` });
+            await save(r, false);
+          }
         } catch (err) {
           log.error({ err, integrationId: record.id }, 'stored integration is invalid; skipped');
         }
@@ -166,6 +187,7 @@ export function createRegistry({ store, logger, notifier }: RegistryDeps): Regis
     },
 
     async change(r, template, by) {
+      refuseSigningWithDynamicHost(template, r.signing !== undefined);
       const wasDisabled = r.integration.disabled;
       const i = r.integration;
       r.integration = { ...template, disabled: wasDisabled, id: i.id, productId: i.productId, createdAt: i.createdAt, updatedAt: new Date().toISOString() };
@@ -174,11 +196,13 @@ export function createRegistry({ store, logger, notifier }: RegistryDeps): Regis
     },
 
     async setEnabled(r, change) {
+      if (change.kind === 'enabled' && isLegacyDynamicHost(r.integration)) invalidField('url', LEGACY_DYNAMIC_HOST, 'TEMPLATE_INVALID');
       applyAdmin(r, change);
       return save(r, false);
     },
 
     async rotateSecret(r, overlapMs) {
+      refuseSigningWithDynamicHost(r.integration, true);
       r.signing = rotate(r.signing, overlapMs);
       await save(r, false);
       return r.signing.current;

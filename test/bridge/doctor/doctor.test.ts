@@ -100,7 +100,7 @@ test.before(async () => {
   ids.dns = await create(b, { event: 'dnsfail', url: 'http://hookwire-doctor.invalid/hook' });
   ids.refused = await create(b, { event: 'refusal', url: `http://127.0.0.1:${await freePort()}/` });
   ids.tooLarge = await create(b, { event: 'sensor', url: `${rx.url}/ok` });
-  ids.templated = await create(b, { event: 'tenant', url: 'http://{{{host}}}/hook' });
+  ids.templated = await create(b, { event: 'tenant', url: 'http://{{{host}}}/hook', dynamicHost: true });
 
   const disabled = await b.call('POST', `/v1/integrations/${ids.disabled}/disable`, { reason: 'maintenance window' });
   assert.is(disabled.status, 200);

@@ -162,7 +162,7 @@ test('a template that fails to render at delivery: TEMPLATE_INVALID in hook-erro
   assert.is(brokenJson.counters.last_error.code, 'TEMPLATE_INVALID');
   assert.match(brokenJson.error, /^template error: json: rendered invalid JSON/);
 
-  const brokenUrl = await failWith('http://127.0.0.1:{{{port}}}/x', {}, '{"port":"not-a-port"}');
+  const brokenUrl = await failWith('http://127.0.0.1:{{{port}}}/x', { dynamicHost: true }, '{"port":"not-a-port"}');
   assert.is(brokenUrl.counters.last_error.code, 'TEMPLATE_INVALID');
   assert.match(brokenUrl.error, /^template error: url: rendered to an invalid URL/);
 
