@@ -32,6 +32,16 @@ const CODE_TABLE = {
     title: 'Invalid configuration', meaning: 'A setting (environment variable or flag) has a value the bridge cannot use.',
     check: 'The error names the setting; see the README\'s Configuration table.',
   },
+  INSECURE_BIND: {
+    title: 'Plain listener on the network',
+    meaning: 'The bridge was asked to listen on an address other than loopback with a listener that does not encrypt (plain MQTT, or HTTP without a certificate): device tokens and API tokens would cross the network in clear text.',
+    check: 'Give the bridge a certificate (HOOKWIRE_TLS_CERT, HOOKWIRE_TLS_KEY) and turn plain MQTT off (HOOKWIRE_MQTT_PORT=off), or listen on 127.0.0.1 behind a proxy that terminates TLS. --insecure (HOOKWIRE_INSECURE=1) starts it anyway: for a network you trust, or boards that cannot do TLS.',
+  },
+  TLS_CERT_INVALID: {
+    title: 'Certificate or key unusable',
+    meaning: 'The TLS certificate or key file could not be read or used: missing, unreadable by the bridge\'s user, not PEM, or the key does not belong to the certificate.',
+    check: 'Point HOOKWIRE_TLS_CERT at the certificate with its chain (Let\'s Encrypt: fullchain.pem) and HOOKWIRE_TLS_KEY at its key (privkey.pem); openssl x509 -in <file> -noout -subject -dates shows what a file holds. On a reload the bridge keeps serving the certificate it had.',
+  },
   BAD_REQUEST: {
     title: 'Bad request', http: 400,
     meaning: 'The request body is missing a field or has one of the wrong type.',

@@ -1,16 +1,28 @@
 // Bridge configuration: one defaults object, overridden by environment, then by flags.
 
 import { resolve } from 'node:path';
-import { HookwireError } from './errors.ts';
+import { ConfigError, HookwireError } from './errors.ts';
 import type { StoreSync } from './store/index.ts';
 
 export interface BridgeConfig {
   /** Interface both servers listen on. Default 127.0.0.1 (this machine only). */
   host: string;
-  /** MQTT over TCP. Default 1883; 0 picks a free port. */
-  mqttPort: number;
-  /** HTTP API, event stream, console and MQTT over WebSocket (/mqtt). Default 8080; 0 picks a free port. */
+  /** MQTT over TCP, unencrypted. Default 1883; 0 picks a free port; `off`: no plain MQTT listener. */
+  mqttPort: number | 'off';
+  /** MQTT over TLS, when a certificate is configured. Default 8883; 0 picks a free port. */
+  mqttsPort: number;
+  /** HTTP API, event stream, console and MQTT over WebSocket (/mqtt); HTTPS when a certificate is configured. Default 8080; 0 picks a free port. */
   httpPort: number;
+  /** PEM certificate (with its chain) for MQTTS and HTTPS, e.g. Let's Encrypt's fullchain.pem. Default none: no TLS. */
+  tlsCert: string | undefined;
+  /** PEM private key of tlsCert, e.g. Let's Encrypt's privkey.pem. */
+  tlsKey: string | undefined;
+  /** PEM CA that signs device certificates: MQTTS (and MQTT over secure WebSocket) then require one. Default none. */
+  tlsCa: string | undefined;
+  /** How often the certificate files are checked for a change, ms; 0: reload on SIGHUP only. Default 2 s. */
+  tlsWatchMs: number;
+  /** Start even when a listener on a non-loopback address does not encrypt (logged, and reported by the doctor). Default false. */
+  insecure: boolean;
   /** SQLite database, admin token and other state. Default ./data. */
   dataDir: string;
   /** Store location: a file under dataDir by default, or ':memory:' (tests). */
@@ -65,7 +77,13 @@ export interface BridgeConfig {
 export const defaults: BridgeConfig = {
   host: '127.0.0.1',
   mqttPort: 1883,
+  mqttsPort: 8883,
   httpPort: 8080,
+  tlsCert: undefined,
+  tlsKey: undefined,
+  tlsCa: undefined,
+  tlsWatchMs: 2_000, // a few stats every 2 s; a renewal is served within seconds
+  insecure: false,
   dataDir: './data',
   storePath: undefined,
   storeSync: 'normal',
@@ -94,6 +112,12 @@ const env: Record<string, keyof BridgeConfig> = {
   HOOKWIRE_HOST: 'host',
   HOOKWIRE_MQTT_PORT: 'mqttPort',
   HOOKWIRE_HTTP_PORT: 'httpPort',
+  HOOKWIRE_MQTTS_PORT: 'mqttsPort',
+  HOOKWIRE_TLS_CERT: 'tlsCert',
+  HOOKWIRE_TLS_KEY: 'tlsKey',
+  HOOKWIRE_TLS_CA: 'tlsCa',
+  HOOKWIRE_TLS_WATCH_MS: 'tlsWatchMs',
+  HOOKWIRE_INSECURE: 'insecure',
   HOOKWIRE_DATA_DIR: 'dataDir',
   HOOKWIRE_STORE: 'storePath',
   HOOKWIRE_STORE_SYNC: 'storeSync',
@@ -117,10 +141,19 @@ export const flags: Record<string, keyof BridgeConfig> = {
   '--host': 'host',
   '--mqtt-port': 'mqttPort',
   '--http-port': 'httpPort',
+  '--mqtts-port': 'mqttsPort',
+  '--tls-cert': 'tlsCert',
+  '--tls-key': 'tlsKey',
+  '--tls-ca': 'tlsCa',
   '--data-dir': 'dataDir',
   '--store': 'storePath',
   '--log-level': 'logLevel',
   '--webhook-timeout-ms': 'webhookTimeoutMs',
+};
+
+/** Command-line flags that take no value, and the boolean config field each turns on. */
+export const switches: Record<string, keyof BridgeConfig> = {
+  '--insecure': 'insecure',
 };
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -133,13 +166,51 @@ function port(field: string, value: unknown): number {
   return n;
 }
 
+/** A port, or `off` (any case) for a listener that can be switched off. */
+function portOrOff(field: string, value: unknown): number | 'off' {
+  return typeof value === 'string' && value.trim().toLowerCase() === 'off' ? 'off' : port(field, value);
+}
+
+const TRUE = ['1', 'true', 'yes', 'on'];
+const FALSE = ['0', 'false', 'no', 'off', ''];
+
+/** true/false, or their usual spellings in an environment variable (1, yes, on / 0, no, off). */
+function flag(field: string, value: unknown): boolean {
+  if (typeof value === 'boolean') return value;
+  const text = String(value).trim().toLowerCase();
+  if (TRUE.includes(text)) return true;
+  if (FALSE.includes(text)) return false;
+  throw new ConfigError(`${field} must be 1 or 0 (true or false), got ${JSON.stringify(value)}`, field);
+}
+
+/** A file path, absolute (logs show which file, and a reload finds it whatever the working directory), or undefined. */
+function path(value: unknown): string | undefined {
+  return value === undefined || value === '' ? undefined : resolve(String(value));
+}
+
+/** The TLS files go together: a certificate needs its key, and a client CA needs a certificate. */
+function checkTlsFiles(config: BridgeConfig): void {
+  if (config.tlsCert !== undefined && config.tlsKey === undefined) throw new ConfigError('tlsKey (HOOKWIRE_TLS_KEY) is needed with tlsCert', 'tlsKey');
+  if (config.tlsKey !== undefined && config.tlsCert === undefined) throw new ConfigError('tlsCert (HOOKWIRE_TLS_CERT) is needed with tlsKey', 'tlsCert');
+  if (config.tlsCa !== undefined && config.tlsCert === undefined) {
+    throw new ConfigError('tlsCa (HOOKWIRE_TLS_CA) needs a server certificate too (HOOKWIRE_TLS_CERT, HOOKWIRE_TLS_KEY)', 'tlsCa');
+  }
+  if (!Number.isInteger(config.tlsWatchMs) || config.tlsWatchMs < 0) throw new ConfigError('tlsWatchMs must be 0 (no watching) or a number of ms', 'tlsWatchMs');
+}
+
 /** Defaults, then `overrides`, validated; names the field at fault. */
 export function makeConfig(overrides: Partial<Record<keyof BridgeConfig, unknown>> = {}): BridgeConfig {
   const c = { ...defaults, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) } as Record<string, unknown>;
   const config: BridgeConfig = {
     host: String(c.host),
-    mqttPort: port('mqttPort', c.mqttPort),
+    mqttPort: portOrOff('mqttPort', c.mqttPort),
+    mqttsPort: port('mqttsPort', c.mqttsPort),
     httpPort: port('httpPort', c.httpPort),
+    tlsCert: path(c.tlsCert),
+    tlsKey: path(c.tlsKey),
+    tlsCa: path(c.tlsCa),
+    tlsWatchMs: Number(c.tlsWatchMs),
+    insecure: flag('insecure', c.insecure),
     dataDir: resolve(String(c.dataDir)),
     storePath: c.storePath === undefined ? undefined : String(c.storePath),
     storeSync: c.storeSync as StoreSync,
@@ -162,6 +233,7 @@ export function makeConfig(overrides: Partial<Record<keyof BridgeConfig, unknown
     mailFrom: String(c.mailFrom),
     emailIntervalMs: Number(c.emailIntervalMs),
   };
+  checkTlsFiles(config);
   if (config.storeSync !== 'normal' && config.storeSync !== 'full') {
     throw new HookwireError('CONFIG_INVALID', 'storeSync must be normal or full', { field: 'storeSync' });
   }

@@ -36,10 +36,17 @@ export class HookwireError<C extends FixedCode = FixedCode> extends Error {
   }
 }
 
-/** A setting (environment variable or flag) the bridge cannot use. */
-export class ConfigError extends HookwireError<'CONFIG_INVALID'> {
-  constructor(message: string, field: string) {
-    super('CONFIG_INVALID', message, { field });
+/** Codes of a configuration the bridge will not start with. */
+export type ConfigCode = 'CONFIG_INVALID' | 'INSECURE_BIND' | 'TLS_CERT_INVALID';
+
+/**
+ * A setting (environment variable or flag) the bridge cannot use, or will not start with:
+ * a value out of range (CONFIG_INVALID), a plain listener on the network (INSECURE_BIND), a
+ * certificate it cannot load (TLS_CERT_INVALID).
+ */
+export class ConfigError extends HookwireError<ConfigCode> {
+  constructor(message: string, field: string, code: ConfigCode = 'CONFIG_INVALID', cause?: unknown) {
+    super(code, message, { field, cause });
     this.name = 'ConfigError';
   }
 }

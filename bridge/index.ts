@@ -19,6 +19,7 @@ import { privateDir, privateFile } from './data-dir.ts';
 import { createMetrics } from './metrics.ts';
 import { observe } from './observers.ts';
 import { openSqliteStore, type Store } from './store/index.ts';
+import { checkExposure, insecureMessage, openTls, type ReloadReason, type TlsSource } from './tls/index.ts';
 import { version } from './version.ts';
 import { createWebhooks, webhookDefaults, type Webhooks } from './webhooks/index.ts';
 
@@ -34,13 +35,21 @@ export interface Bridge {
   webhooks: Webhooks;
   api: FastifyInstance;
   logger: Logger;
-  /** The ports actually listened on (differs from config when it asked for 0). */
+  /** The ports actually listened on (differs from config when it asked for 0). Plain MQTT: 0 when it is off. */
   mqttPort: number;
   httpPort: number;
-  /** Base URL of the HTTP API. */
+  /** MQTT over TLS, when a certificate is configured. */
+  mqttsPort: number | undefined;
+  /** Base URL of the HTTP API: https:// when a certificate is configured. */
   url: string;
-  /** MQTT over TCP, e.g. mqtt://127.0.0.1:1883. */
+  /** MQTT over TCP, e.g. mqtt://127.0.0.1:1883; '' when plain MQTT is off (mqttPort 'off'). */
   mqttUrl: string;
+  /** MQTT over TLS, e.g. mqtts://127.0.0.1:8883, when a certificate is configured. */
+  mqttsUrl: string | undefined;
+  /** The certificate and its reloading, when one is configured. */
+  tls: TlsSource | undefined;
+  /** Read the certificate files again (what SIGHUP does); false when there is no TLS or the new files did not load (logged). */
+  reloadTls(reason?: ReloadReason): Promise<boolean>;
   /** Where the admin token is kept. */
   adminTokenPath: string;
   /** The admin token, when this start made it. */
@@ -56,6 +65,13 @@ export interface StartOptions {
 export async function startBridge(overrides: Partial<Record<keyof BridgeConfig, unknown>> = {}, options: StartOptions = {}): Promise<Bridge> {
   const config = makeConfig(overrides);
   const logger = options.logger ?? createLogger({ level: config.logLevel, pretty: config.prettyLogs });
+  // Before anything is opened: a plain listener on the network needs --insecure, and a
+  // certificate that does not load stops the start (TLS was asked for).
+  const exposure = checkExposure(config);
+  if (exposure.insecure) logger.warn({ code: 'INSECURE_BIND', host: config.host, plain: exposure.plain }, `insecure: ${insecureMessage(exposure)} (started with --insecure)`);
+  const tls = config.tlsCert !== undefined && config.tlsKey !== undefined
+    ? await openTls({ cert: config.tlsCert, key: config.tlsKey, ca: config.tlsCa, watchMs: config.tlsWatchMs, handshakeTimeoutMs: config.connectTimeoutSec * 1000, logger })
+    : undefined;
   await privateDir(config.dataDir, logger);
   const storePath = config.storePath ?? join(config.dataDir, 'hookwire.db');
   if (storePath !== ':memory:') for (const suffix of ['', '-wal', '-shm']) await privateFile(storePath + suffix, logger, suffix === '');
@@ -91,20 +107,24 @@ export async function startBridge(overrides: Partial<Record<keyof BridgeConfig, 
   // the bus's events, refusals and API publishes.
   const metrics = createMetrics({ broker, webhooks, store, limiter });
   const dashboard = createCollector({ store, logger });
-  const doctor = createDoctor({ broker, webhooks, logger });
+  const doctor = createDoctor({ broker, webhooks, logger, security: { exposure, certificate: tls?.certificate } });
   const detachObservers = observe([metrics, dashboard, doctor.tracker], { bus, webhooks });
 
   const api = createApi({ store, bus, ingest, broker, webhooks, metrics, dashboard, doctor, logger, limiter, version, maxBodyBytes: config.maxBodyBytes,
-    sseKeepAliveMs: config.sseKeepAliveMs, sseMaxBufferedBytes: config.sseMaxBufferedBytes });
+    sseKeepAliveMs: config.sseKeepAliveMs, sseMaxBufferedBytes: config.sseMaxBufferedBytes, tls });
 
-  let mqttPort: number;
+  let mqttPort = 0;
+  let mqttsPort: number | undefined;
   let httpPort: number;
   try {
-    mqttPort = await broker.listen(config.host, config.mqttPort);
-    broker.attachWebSocket(api.server, '/mqtt');
-    await api.listen({ host: config.host, port: config.httpPort });
+    if (config.mqttPort !== 'off') mqttPort = await broker.listen(config.host, config.mqttPort);
+    if (tls) mqttsPort = await broker.listenTls(config.host, config.mqttsPort, tls);
+    broker.attachWebSocket(api.server, '/mqtt', { requireClientCertificate: tls?.clientCa ?? false });
+    // fastify names the scheme by its own https option, which a server of ours does not set.
+    await api.listen({ host: config.host, port: config.httpPort, listenTextResolver: (address) => `Server listening at ${tls ? address.replace(/^http:/, 'https:') : address}` });
     httpPort = (api.server.address() as AddressInfo).port;
   } catch (err) {
+    tls?.close();
     await broker.close();
     await webhooks.close();
     await api.close();
@@ -115,17 +135,27 @@ export async function startBridge(overrides: Partial<Record<keyof BridgeConfig, 
   }
 
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  const url = `http://${host}:${httpPort}`;
-  const mqttUrl = `mqtt://${host}:${mqttPort}`;
-  logger.info({ mqttPort, httpPort, dataDir: config.dataDir, store: store.backend, version }, `Hookwire ${version} listening: MQTT ${mqttUrl}, HTTP ${url}, MQTT over WebSocket ws://${host}:${httpPort}/mqtt`);
+  const url = `${tls ? 'https' : 'http'}://${host}:${httpPort}`;
+  const mqttUrl = mqttPort ? `mqtt://${host}:${mqttPort}` : '';
+  const mqttsUrl = mqttsPort === undefined ? undefined : `mqtts://${host}:${mqttsPort}`;
+  const wsUrl = `${tls ? 'wss' : 'ws'}://${host}:${httpPort}/mqtt`;
+  const listening = [mqttUrl && `MQTT ${mqttUrl}`, mqttsUrl && `MQTTS ${mqttsUrl}`, `${tls ? 'HTTPS' : 'HTTP'} ${url}`, `MQTT over WebSocket ${wsUrl}`];
+  logger.info({ mqttPort: mqttPort || null, mqttsPort: mqttsPort ?? null, httpPort, tls: tls !== undefined, dataDir: config.dataDir, store: store.backend, version },
+    `Hookwire ${version} listening: ${listening.filter(Boolean).join(', ')}`);
 
   let closing: Promise<void> | undefined;
   return {
-    config, store, bus, ingest, broker, webhooks, api, logger, mqttPort, httpPort, url, mqttUrl,
+    config, store, bus, ingest, broker, webhooks, api, logger, mqttPort, httpPort, mqttsPort, url, mqttUrl, mqttsUrl, tls,
     adminTokenPath: admin.path,
     adminToken: admin.created,
+    async reloadTls(reason = 'asked') {
+      if (tls) return tls.reload(reason);
+      logger.info({ trigger: reason }, 'no TLS certificate configured: nothing to reload');
+      return false;
+    },
     close() {
       closing ??= (async () => {
+        tls?.close();
         await broker.close(); // no new events
         await webhooks.close(); // deliveries in progress finish (up to 5 s)
         await api.close();

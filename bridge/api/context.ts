@@ -7,6 +7,7 @@ import type { Logger } from '../log.ts';
 import type { LoginLimiter } from '../login-limit.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Store } from '../store/index.ts';
+import type { TlsSource } from '../tls/index.ts';
 import type { Webhooks } from '../webhooks/index.ts';
 
 export interface ApiOptions {
@@ -30,6 +31,8 @@ export interface ApiOptions {
   sseKeepAliveMs: number;
   /** Bytes an event stream may fall behind before it is cut off. */
   sseMaxBufferedBytes: number;
+  /** Serve HTTPS with this certificate; plain HTTP without. */
+  tls?: TlsSource | undefined;
 }
 
 /** What every route file gets. */

@@ -1,7 +1,9 @@
 // The HTTP API (fastify): Particle-compatible routes plus Hookwire's own. One file per
 // route group under routes/, each given the same ApiContext.
 
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { createServer as createHttpsServer } from 'node:https';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerFactory } from 'fastify';
+import type { TlsSource } from '../tls/index.ts';
 import { authHook } from './auth.ts';
 import type { ApiContext, ApiOptions } from './context.ts';
 
@@ -20,6 +22,21 @@ import tokens from './routes/tokens.ts';
 
 const routes = [health, devices, integrations, events, bins, dashboard, doctor, metrics, tokens];
 
+/**
+ * An HTTPS server with the bridge's certificate, kept current when it is renewed. Its timeouts
+ * are set as fastify sets those of the HTTP server it makes itself.
+ */
+function httpsServer(tls: TlsSource): FastifyServerFactory {
+  return (handler, opts) => {
+    const server = createHttpsServer(tls.serverOptions('https'), handler);
+    if (typeof opts.keepAliveTimeout === 'number') server.keepAliveTimeout = opts.keepAliveTimeout;
+    if (typeof opts.requestTimeout === 'number') server.requestTimeout = opts.requestTimeout;
+    if (typeof opts.connectionTimeout === 'number') server.setTimeout(opts.connectionTimeout);
+    tls.track(server, 'https');
+    return server;
+  };
+}
+
 export function createApi(options: ApiOptions): FastifyInstance {
   const log = options.logger.child({ component: 'api' });
   const app = Fastify({
@@ -28,6 +45,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.maxBodyBytes,
     forceCloseConnections: true,
+    ...(options.tls ? { serverFactory: httpsServer(options.tls) } : {}),
   });
   // Particle's clients send forms as often as JSON.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {

@@ -1,7 +1,8 @@
-// The embedded MQTT broker: aedes with Hookwire's access rules, over TCP and WebSocket.
+// The embedded MQTT broker: aedes with Hookwire's access rules, over TCP, TLS and WebSocket.
 
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { Aedes, type Client } from 'aedes';
 import mqemitter from 'mqemitter';
@@ -11,6 +12,7 @@ import { isFixedCode, type FixedCode } from '../codes.ts';
 import type { Logger } from '../log.ts';
 import type { LoginLimiter } from '../login-limit.ts';
 import type { Store } from '../store/index.ts';
+import type { TlsSource } from '../tls/index.ts';
 import { createAccess, type Identity } from './access.ts';
 import { limitPacketSize } from './guard.ts';
 
@@ -36,8 +38,10 @@ export interface Broker {
   aedes: Aedes;
   /** Listen for MQTT over TCP; resolves with the port (useful with port 0). */
   listen(host: string, port: number): Promise<number>;
-  /** Serve MQTT over WebSocket at `path` on an HTTP server. */
-  attachWebSocket(server: HttpServer, path: string): void;
+  /** Listen for MQTT over TLS with the bridge's certificate (kept current by `tls`); resolves with the port. */
+  listenTls(host: string, port: number, tls: TlsSource): Promise<number>;
+  /** Serve MQTT over WebSocket at `path` on an HTTP(S) server. */
+  attachWebSocket(server: HttpServer, path: string, options?: WebSocketOptions): void;
   /** The identity of a connected client. */
   identityOf(client: Client): Identity | undefined;
   /** MQTT subscribers: where ingest publishes events the broker did not receive (the cloud's, the API's). */
@@ -49,6 +53,14 @@ export interface Broker {
   /** What each connected device subscribes to (topic filters), by device ID. */
   deviceSubscriptions(): Map<string, string[]>;
   close(): Promise<void>;
+}
+
+export interface WebSocketOptions {
+  /**
+   * Upgrade only connections that presented a certificate the client CA signed (the server is
+   * HTTPS and asked for one), so MQTT over secure WebSocket is held to what MQTTS requires.
+   */
+  requireClientCertificate?: boolean;
 }
 
 /**
@@ -93,6 +105,13 @@ function connectionCode(err: Error & { code?: unknown }): FixedCode | undefined 
 }
 
 const noop = () => {};
+
+/** Why a TLS peer's certificate was not accepted, by OpenSSL's name (a TLS code, bridge/codes.ts). */
+function certificateCode(socket: TLSSocket): string {
+  const reason = socket.authorizationError as unknown as (Error & { code?: string }) | string | null;
+  if (!reason) return 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE';
+  return typeof reason === 'string' ? reason : reason.code ?? reason.message;
+}
 
 
 export async function createBroker(options: BrokerOptions): Promise<Broker> {
@@ -162,8 +181,30 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
 
   const handle = (stream: Duplex) => limitPacketSize(aedes.handle(stream), options.maxPacketBytes);
   const sockets = new Set<Socket>();
-  let tcp: Server | null = null;
+  const servers: Server[] = [];
   let wss: WebSocketServer | null = null;
+
+  /** Every connection, counted from its first byte (a TLS one before its handshake), so close() can end it. */
+  const track = (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  };
+  /** An MQTT connection ready to talk (a TLS one once its handshake is done). */
+  const serve = (socket: Socket) => {
+    socket.setNoDelay(true); // PUBACKs and responses are small and latency matters
+    coalesceWrites(socket);
+    handle(socket);
+  };
+  const listenOn = (server: Server, host: string, port: number) => {
+    servers.push(server);
+    return new Promise<number>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve((server.address() as AddressInfo).port);
+      });
+    });
+  };
 
   return {
     aedes,
@@ -171,28 +212,30 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     connectedDevices: () => deviceCount,
 
     listen(host, port) {
-      tcp = createServer((socket) => {
-        sockets.add(socket);
-        socket.once('close', () => sockets.delete(socket));
-        socket.setNoDelay(true); // PUBACKs and responses are small and latency matters
-        coalesceWrites(socket);
-        handle(socket);
-      });
-      const server = tcp;
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve((server.address() as AddressInfo).port);
-        });
-      });
+      return listenOn(createServer((socket) => {
+        track(socket);
+        serve(socket);
+      }), host, port);
     },
 
-    attachWebSocket(server, path) {
+    listenTls(host, port, tls) {
+      const server = createTlsServer(tls.serverOptions('mqtts'), serve);
+      server.on('connection', track);
+      tls.track(server, 'mqtts');
+      return listenOn(server, host, port);
+    },
+
+    attachWebSocket(server, path, wsOptions = {}) {
       wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPacketBytes });
       const ws = wss;
       server.on('upgrade', (req, socket, head) => {
         if (new URL(req.url ?? '/', 'http://x').pathname !== path) return socket.destroy();
+        const tlsSocket = socket as TLSSocket;
+        if (wsOptions.requireClientCertificate && !tlsSocket.authorized) {
+          log.info({ remote: tlsSocket.remoteAddress, code: certificateCode(tlsSocket) }, 'MQTT over WebSocket refused: no valid client certificate');
+          tlsSocket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+          return;
+        }
         ws.handleUpgrade(req, socket, head, (conn) => handle(createWebSocketStream(conn)));
       });
     },
@@ -226,7 +269,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       for (const s of sockets) s.destroy();
       wss?.close();
-      if (tcp) await new Promise<void>((resolve) => tcp!.close(() => resolve()));
+      await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
     },
   };
 }

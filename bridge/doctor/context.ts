@@ -2,6 +2,7 @@
 // started, and the durable record (state, counters, logs, daily counts), read lazily and once.
 
 import type { Broker } from '../broker/index.ts';
+import type { CertificateInfo, Exposure } from '../tls/index.ts';
 import type { DeliveryLog, Integration, IntegrationStatus, Webhooks } from '../webhooks/index.ts';
 import type { Tracker } from './tracker.ts';
 import type { Finding } from './types.ts';
@@ -23,6 +24,13 @@ export const doctorDefaults: DoctorOptions = {
 
 export type DoctorWebhooks = Pick<Webhooks, 'list' | 'get' | 'status' | 'logs' | 'daily' | 'failures' | 'sleepingHosts'>;
 export type DoctorBroker = Pick<Broker, 'deviceSubscriptions' | 'isDeviceConnected'>;
+
+/** How the bridge is reachable: its listeners, and the certificate it serves. */
+export interface DoctorSecurity {
+  exposure: Exposure;
+  /** The certificate served now, when TLS is configured. */
+  certificate?: (() => CertificateInfo) | undefined;
+}
 
 export interface SkippedCounts {
   today: number;
@@ -52,6 +60,8 @@ export interface CheckContext {
   hostsOf(i: Integration): string[];
   /** Never called, skipped or dropped: no attempt at all, now or before a restart. */
   neverFired(i: Integration): boolean;
+  /** The bridge's listeners and certificate, when the doctor was given them. */
+  security: DoctorSecurity | undefined;
 }
 
 export type Check = (ctx: CheckContext) => Finding[] | Promise<Finding[]>;
@@ -82,6 +92,7 @@ export interface ContextSources {
   webhooks: DoctorWebhooks;
   broker: DoctorBroker;
   seen: Tracker;
+  security?: DoctorSecurity | undefined;
 }
 
 export function checkContext(sources: ContextSources, integrations: Integration[], options: DoctorOptions, now = Date.now()): CheckContext {
@@ -112,6 +123,7 @@ export function checkContext(sources: ContextSources, integrations: Integration[
       const s = webhooks.status(i.id);
       return s.totalCalls === 0 && s.totalSkipped === 0 && s.totalDropped === 0 && !seen.integration(i.id)?.attempts;
     },
+    security: sources.security,
   };
 }
 

@@ -5,12 +5,13 @@
 // becomes a CHECK_FAILED finding, never a failed request.
 
 import type { Logger } from '../log.ts';
+import { certificateExpiry, insecureListeners } from './checks/listeners.ts';
 import { disabledIntegrations, errorsByCode, sleepingHosts, tooManyErrors } from './checks/state.ts';
 import { responseSizes, responseSubscriptions } from './checks/responses.ts';
 import { targetsReachable } from './checks/targets.ts';
 import { templatesRenderJson } from './checks/templates.ts';
 import { whyNeverFired } from './checks/names.ts';
-import { checkContext, doctorDefaults, iso, type Check, type DoctorBroker, type DoctorOptions, type DoctorWebhooks } from './context.ts';
+import { checkContext, doctorDefaults, iso, type Check, type DoctorBroker, type DoctorOptions, type DoctorSecurity, type DoctorWebhooks } from './context.ts';
 import { redactText } from '../redact.ts';
 import { createTracker, type Tracker, type TrackerOptions } from './tracker.ts';
 import { CHECK_CODES, SEVERITY_ORDER, needsAttention, type DoctorReport, type Finding } from './types.ts';
@@ -21,6 +22,8 @@ export { CHECK_CODES, needsAttention, type CheckCode, type DoctorReport, type Fi
 
 /** The checks, in the order a person would go through them. */
 const CHECKS: [name: string, check: Check][] = [
+  ['listeners on the network', insecureListeners],
+  ['certificate expiry', certificateExpiry],
   ['why it never fires', whyNeverFired],
   ['disabled', disabledIntegrations],
   ['too many errors', tooManyErrors],
@@ -36,6 +39,8 @@ export interface DoctorSources {
   broker: DoctorBroker;
   webhooks: DoctorWebhooks;
   logger: Logger;
+  /** The bridge's listeners and certificate (INSECURE_BIND, TLS_CERT_EXPIRING). */
+  security?: DoctorSecurity;
 }
 
 export interface RunOptions extends Partial<DoctorOptions> {
@@ -79,7 +84,7 @@ export function createDoctor(sources: DoctorSources, tracker: Partial<TrackerOpt
       const all = webhooks.list();
       seen.retain(new Set(all.map((i) => i.id)));
       const integrations = integrationId === undefined ? all : [webhooks.get(integrationId)];
-      const ctx = checkContext({ webhooks, broker, seen }, integrations, { ...doctorDefaults, ...rest });
+      const ctx = checkContext({ webhooks, broker, seen, security: sources.security }, integrations, { ...doctorDefaults, ...rest });
       const results = await Promise.all(CHECKS.map(async ([name, check]) => {
         try {
           return await check(ctx);

@@ -21,6 +21,9 @@ export const CHECK_CODES = [
   // the target
   'TARGET_UNREACHABLE',
   'TARGET_NOT_PROBED',
+  // the bridge itself
+  'INSECURE_BIND', // plain MQTT or HTTP on a network address (--insecure)
+  'TLS_CERT_EXPIRING', // the certificate served expires within 14 days, or has expired
   // the doctor itself
   'CHECK_FAILED',
 ] as const;

@@ -1,5 +1,6 @@
 // The Node platform for the SDK core: mqtt.js as the transport, cbor-x as the codec,
-// Node's timers. Everything environment-specific for Node lives in this file.
+// Node's timers. Everything environment-specific for Node lives in this file, TLS included
+// (mqtts:// and wss:// URLs, a private CA, a device certificate).
 
 import { isUtf8 } from 'node:buffer';
 import { Encoder, decode } from 'cbor-x';
@@ -26,11 +27,42 @@ export const nodeCodec: Codec = {
 /** CONNACK return codes that mean "these credentials will never work" [MQTT-3.2.2.3]. */
 const REFUSED_CODES = new Set([2, 4, 5]);
 
+/** PEM text or bytes, one or several (Node's tls options). */
+export type Pem = string | Buffer | string[] | Buffer[];
+
+/** TLS settings for mqtts:// and wss:// URLs. Without `ca`, Node's trusted roots verify the bridge. */
+export interface TransportTls {
+  /** CA certificate(s) that signed the bridge's certificate (a private CA, or a self-signed certificate itself). */
+  ca?: Pem;
+  /** This device's certificate, for a bridge that requires one (HOOKWIRE_TLS_CA). */
+  cert?: Pem;
+  /** The private key of `cert`. */
+  key?: Pem;
+}
+
+/**
+ * Node's names for a certificate that cannot be verified, or a handshake the bridge refused
+ * (bridge/codes.ts calls these TLS codes).
+ */
+const TLS_FAILURE = /^(CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|ERR_TLS_CERT_|ERR_SSL_)/;
+
+/**
+ * A TLS failure before the device ever connected is a configuration mistake (the wrong CA,
+ * the wrong host name, no device certificate): retrying cannot help, so it ends `connect`
+ * with Node's code. Once the device has been connected, the same failure (a renewal gone
+ * wrong on the bridge) is retried with backoff like any lost connection, so a fleet comes
+ * back by itself when the certificate is fixed.
+ */
+function isTlsFailure(err: Error & { code?: unknown }): err is Error & { code: string } {
+  return typeof err.code === 'string' && TLS_FAILURE.test(err.code);
+}
+
 /** An mqtt.js transport. The core owns reconnection, so mqtt.js' own is switched off. */
-export function mqttTransport(url: string): Transport {
+export function mqttTransport(url: string, tls: TransportTls = {}): Transport {
   let client: MqttClient | null = null;
   let refused = false;
   let lastError: Error | null = null;
+  let everConnected = false;
   return {
     connect(creds, handlers) {
       refused = false;
@@ -49,16 +81,23 @@ export function mqttTransport(url: string): Transport {
         clean: true,
         reconnectPeriod: 0,
         connectTimeout: 10_000,
+        // mqtt.js hands these to tls.connect (mqtts://) and to ws (wss://); never rejectUnauthorized: false.
+        ...tls,
       });
-      client.on('connect', () => handlers.onConnect());
+      client.on('connect', () => {
+        everConnected = true;
+        handlers.onConnect();
+      });
       client.on('error', (err: Error & { code?: unknown }) => {
         lastError = err;
         if (typeof err.code === 'number' && REFUSED_CODES.has(err.code)) refused = true;
       });
       client.on('close', () => {
-        const detail = lastError?.message;
+        const err = lastError as (Error & { code?: unknown }) | null;
+        const detail = err?.message;
         if (refused) return handlers.onClose(sdkError('CONNECT_REFUSED', detail), true);
-        handlers.onClose(lastError ? sdkError('CONNECTION_LOST', detail) : null, false);
+        if (err && !everConnected && isTlsFailure(err)) return handlers.onClose(sdkError(err.code, detail), true);
+        handlers.onClose(err ? sdkError('CONNECTION_LOST', detail) : null, false);
       });
       client.on('message', (topic, payload) => handlers.onMessage(topic, payload));
     },
@@ -93,15 +132,23 @@ export const nodeTimers = {
   random: Math.random,
 };
 
-export interface NodeDeviceOptions extends DeviceOptions {
-  /** Broker URL: `mqtt://host:1883` or `ws://host:8080/mqtt`. Default mqtt://127.0.0.1:1883. */
+export interface NodeDeviceOptions extends DeviceOptions, TransportTls {
+  /**
+   * Broker URL: `mqtt://host:1883`, `mqtts://host:8883`, `ws://host:8080/mqtt` or
+   * `wss://host:8080/mqtt`. Default mqtt://127.0.0.1:1883.
+   */
   url?: string;
+}
+
+/** The TLS options given, and only those (mqtt.js would take an `undefined` for a setting). */
+function tlsOptions(o: TransportTls): TransportTls {
+  return { ...(o.ca ? { ca: o.ca } : {}), ...(o.cert ? { cert: o.cert } : {}), ...(o.key ? { key: o.key } : {}) };
 }
 
 /** A device on Node, not yet connected. */
 export function createNodeDevice(options: NodeDeviceOptions): Device {
   const platform: Platform = {
-    transport: mqttTransport(options.url ?? 'mqtt://127.0.0.1:1883'),
+    transport: mqttTransport(options.url ?? 'mqtt://127.0.0.1:1883', tlsOptions(options)),
     codec: nodeCodec,
     timers: nodeTimers,
   };

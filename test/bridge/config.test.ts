@@ -1,5 +1,6 @@
 // Configuration (bridge/config.ts): defaults, the environment, and a bad value named by its field.
 
+import { resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { makeConfig, fromEnv } from '../../bridge/config.ts';
@@ -19,6 +20,36 @@ test('config: defaults, environment, validation naming the field', () => {
       assert.instance(err, HookwireError);
       assert.is((err as HookwireError).field, field);
       assert.is((err as HookwireError).code, 'CONFIG_INVALID');
+    }
+  }
+});
+
+test('config: TLS settings from the environment (paths made absolute), plain MQTT off, insecure as 1/0; pairs checked', () => {
+  const c = makeConfig(fromEnv({
+    HOOKWIRE_TLS_CERT: 'certs/fullchain.pem', HOOKWIRE_TLS_KEY: '/etc/hookwire/privkey.pem', HOOKWIRE_TLS_CA: 'devices-ca.pem',
+    HOOKWIRE_MQTTS_PORT: '0', HOOKWIRE_MQTT_PORT: 'off', HOOKWIRE_INSECURE: '1', HOOKWIRE_TLS_WATCH_MS: '0',
+  }));
+  assert.equal([c.tlsCert, c.tlsKey, c.tlsCa], [resolve('certs/fullchain.pem'), '/etc/hookwire/privkey.pem', resolve('devices-ca.pem')]);
+  assert.equal([c.mqttsPort, c.mqttPort, c.insecure, c.tlsWatchMs], [0, 'off', true, 0]);
+  const d = makeConfig();
+  assert.equal([d.mqttsPort, d.tlsCert, d.tlsKey, d.tlsCa, d.insecure, d.tlsWatchMs], [8883, undefined, undefined, undefined, false, 2000]);
+  assert.equal(['0', 'no', 'false', 'yes', 'TRUE'].map((v) => makeConfig({ insecure: v }).insecure), [false, false, false, true, true]);
+  const bad: [Record<string, unknown>, string][] = [
+    [{ tlsCert: 'c.pem' }, 'tlsKey'],
+    [{ tlsKey: 'k.pem' }, 'tlsCert'],
+    [{ tlsCa: 'ca.pem' }, 'tlsCa'],
+    [{ mqttsPort: '99999' }, 'mqttsPort'],
+    [{ mqttPort: 'none' }, 'mqttPort'],
+    [{ insecure: 'maybe' }, 'insecure'],
+    [{ tlsWatchMs: '-1' }, 'tlsWatchMs'],
+  ];
+  for (const [overrides, field] of bad) {
+    try {
+      makeConfig(overrides);
+      assert.unreachable(JSON.stringify(overrides));
+    } catch (err) {
+      assert.instance(err, HookwireError);
+      assert.equal([(err as HookwireError).code, (err as HookwireError).field], ['CONFIG_INVALID', field], JSON.stringify(overrides));
     }
   }
 });

@@ -1,10 +1,13 @@
 // A real bridge for tests: port 0 for both servers, a real SQLite file in a temp dir, and
 // its JSON log lines captured so tests can assert on them (parsed, never text-matched).
+// A bridge with a certificate from a test CA is called over HTTPS trusting that CA (`ca`).
 
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { startBridge, type Bridge } from '../../bridge/index.ts';
 import { createLogger } from '../../bridge/log.ts';
 
@@ -23,7 +26,12 @@ export interface TestBridge extends Bridge {
   stop(): Promise<void>;
 }
 
-export async function testBridge(overrides: Record<string, unknown> = {}): Promise<TestBridge> {
+export interface TestBridgeOptions {
+  /** PEM file of the CA that signed the bridge's certificate: `call` trusts it. */
+  ca?: string;
+}
+
+export async function testBridge(overrides: Record<string, unknown> = {}, options: TestBridgeOptions = {}): Promise<TestBridge> {
   const dataDir = await mkdtemp(join(tmpdir(), 'hookwire-test-'));
   const logs: LogLine[] = [];
   const sink = new Writable({
@@ -35,6 +43,9 @@ export async function testBridge(overrides: Record<string, unknown> = {}): Promi
   const logger = createLogger({ level: 'debug', pretty: false, destination: sink });
   const bridge = await startBridge({ host: '127.0.0.1', mqttPort: 0, httpPort: 0, dataDir, ...overrides }, { logger });
   const token = bridge.adminToken!;
+  const dispatcher = options.ca ? new Agent({ connect: { ca: readFileSync(options.ca) } }) : undefined;
+  const send = (url: string, init: { method: string; headers: Record<string, string>; body: string | undefined }) =>
+    (dispatcher ? undiciFetch(url, { ...init, dispatcher }) : fetch(url, init));
 
   async function call(method: string, path: string, body?: unknown, as: string | null = token) {
     const headers: Record<string, string> = {};
@@ -47,7 +58,7 @@ export async function testBridge(overrides: Record<string, unknown> = {}): Promi
       payload = JSON.stringify(body);
       headers['content-type'] = 'application/json';
     }
-    const res = await fetch(bridge.url + path, { method, headers, body: payload });
+    const res = await send(bridge.url + path, { method, headers, body: payload });
     const text = await res.text();
     let parsed: unknown = text;
     try {
@@ -69,6 +80,7 @@ export async function testBridge(overrides: Record<string, unknown> = {}): Promi
     },
     async stop() {
       await bridge.close();
+      await dispatcher?.close();
       await rm(dataDir, { recursive: true, force: true });
     },
   });

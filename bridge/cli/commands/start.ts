@@ -1,28 +1,50 @@
-// hookwire start: run the bridge in the foreground until SIGINT or SIGTERM.
+// hookwire start: run the bridge in the foreground until SIGINT or SIGTERM. SIGHUP reads the
+// TLS certificate files again (what a Let's Encrypt deploy hook sends), without a restart.
 
 import { parseArgs } from 'node:util';
-import { flags, fromEnv } from '../../config.ts';
-import { startBridge } from '../../index.ts';
+import { flags, fromEnv, switches } from '../../config.ts';
+import { startBridge, type Bridge } from '../../index.ts';
 import type { Command } from '../command.ts';
+
+/** Flags (--mqtt-port 0) and switches (--insecure) as config overrides. */
+function overridesFrom(args: string[]): Record<string, unknown> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      ...Object.fromEntries(Object.keys(flags).map((f) => [f.slice(2), { type: 'string' as const }])),
+      ...Object.fromEntries(Object.keys(switches).map((f) => [f.slice(2), { type: 'boolean' as const }])),
+    },
+    strict: true,
+  });
+  const overrides: Record<string, unknown> = {};
+  for (const [flag, field] of Object.entries({ ...flags, ...switches })) {
+    const value = values[flag.slice(2)];
+    if (value !== undefined) overrides[field] = value;
+  }
+  return overrides;
+}
+
+/** The one line a person reads: where it listens, and where the admin token is. */
+function banner(bridge: Bridge): string {
+  const tokenNote = bridge.adminToken ? 'created a new admin token in' : 'admin token in';
+  const listeners = [bridge.mqttUrl && `MQTT ${bridge.mqttUrl}`, bridge.mqttsUrl && `MQTTS ${bridge.mqttsUrl}`, `${bridge.tls ? 'HTTPS' : 'HTTP'} ${bridge.url}`];
+  return `hookwire: ${listeners.filter(Boolean).join(' · ')} · ${tokenNote} ${bridge.adminTokenPath}`;
+}
 
 const start: Command = {
   name: 'start',
   summary: 'run the bridge (embedded broker, API, store under ./data)',
-  usage: 'start [--mqtt-port N] [--http-port N] [--host H] [--data-dir D] [--log-level L]',
+  usage: 'start [--mqtt-port N|off] [--http-port N] [--host H] [--data-dir D] [--log-level L] [--tls-cert F --tls-key F [--tls-ca F] [--mqtts-port N]] [--insecure]',
   async run(args, ctx) {
-    const { values } = parseArgs({
-      args,
-      options: Object.fromEntries(Object.keys(flags).map((f) => [f.slice(2), { type: 'string' as const }])),
-      strict: true,
-    });
-    const overrides: Record<string, unknown> = { ...fromEnv(ctx.env), prettyLogs: process.stdout.isTTY === true };
-    for (const [flag, field] of Object.entries(flags)) {
-      const value = values[flag.slice(2)];
-      if (value !== undefined) overrides[field] = value;
-    }
+    const overrides = { ...fromEnv(ctx.env), prettyLogs: process.stdout.isTTY === true, ...overridesFrom(args) };
     const bridge = await startBridge(overrides);
-    const tokenNote = bridge.adminToken ? 'created a new admin token in' : 'admin token in';
-    ctx.err(`hookwire: MQTT ${bridge.mqttUrl} · HTTP ${bridge.url} · ${tokenNote} ${bridge.adminTokenPath}`);
+    ctx.err(banner(bridge));
+
+    // Node ends the process on SIGHUP by default; a daemon reloads instead.
+    const reload = () => {
+      void bridge.reloadTls('SIGHUP');
+    };
+    process.on('SIGHUP', reload);
 
     return new Promise<number>((resolve) => {
       let stopping = false;
