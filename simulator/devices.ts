@@ -45,6 +45,8 @@ export interface RegistryOptions {
   token: string;
   /** Holds `simulator/devices.json`. */
   dataDir: string;
+  /** PEM file of the CA that signed the bridge's certificate (HOOKWIRE_CA), when Node's trusted roots did not. */
+  ca?: string | undefined;
 }
 
 export interface EnsureOptions {
@@ -85,7 +87,7 @@ async function readCredentials(path: string): Promise<CredentialsFile> {
 
 export async function openRegistry(options: RegistryOptions): Promise<Registry> {
   const apiUrl = options.apiUrl.replace(/\/+$/, '');
-  const api: ApiClient = apiClient({ HOOKWIRE_URL: apiUrl, HOOKWIRE_TOKEN: options.token });
+  const api: ApiClient = apiClient({ HOOKWIRE_URL: apiUrl, HOOKWIRE_TOKEN: options.token, ...(options.ca ? { HOOKWIRE_CA: options.ca } : {}) });
   const path = credentialsPath(options.dataDir);
   const known = (await readCredentials(path))[apiUrl] ?? {};
   const changed: Record<string, Credentials> = {};

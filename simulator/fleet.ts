@@ -3,6 +3,7 @@
 //
 // The module API behind `npm run simulate`; tests and benchmark scripts call runSimulation.
 
+import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createNodeDevice, rules, sdkError, type Device } from '../firmware-sdk/index.ts';
 import { deviceNames, openRegistry, type Origin, type SimDeviceCredentials } from './devices.ts';
@@ -11,8 +12,10 @@ import { runPool } from './pool.ts';
 export interface SimulationOptions {
   /** HTTP API base URL, e.g. http://127.0.0.1:8080. */
   apiUrl: string;
-  /** MQTT broker URL, e.g. mqtt://127.0.0.1:1883. */
+  /** MQTT broker URL, e.g. mqtt://127.0.0.1:1883 or mqtts://hooks.example.com:8883. */
   mqttUrl: string;
+  /** PEM file of the CA that signed the bridge's certificate (https://, mqtts://, wss://), when Node's trusted roots did not. */
+  ca?: string | undefined;
   /** API token (admin): registers the devices. */
   token: string;
   /** Holds `simulator/devices.json`, the devices' credentials kept between runs. */
@@ -220,6 +223,15 @@ function describeOrigins(devices: SimDeviceCredentials[], path: string): string 
   return `${devices.length} device${devices.length === 1 ? '' : 's'}: ${parts.join(', ')} (credentials in ${path})`;
 }
 
+/** The CA file's PEM, read once for the whole fleet. */
+async function readCa(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    throw new Error(`cannot read the CA file ${path} (--ca or HOOKWIRE_CA): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
 export async function runSimulation(options: SimulationOptions, hooks: RunHooks = {}): Promise<Summary> {
   const invalid = checkOptions(options);
   if (invalid) throw new TypeError(`${invalid.option} ${invalid.problem}`);
@@ -248,7 +260,8 @@ export async function runSimulation(options: SimulationOptions, hooks: RunHooks 
     errorsByCode[code] = (errorsByCode[code] ?? 0) + 1;
   };
   const connectedNow = () => fleet.reduce((n, s) => n + (s.device.connected() ? 1 : 0), 0);
-  const registry = await openRegistry({ apiUrl: o.apiUrl, token: o.token, dataDir: o.dataDir });
+  const ca = o.ca === undefined ? undefined : await readCa(o.ca);
+  const registry = await openRegistry({ apiUrl: o.apiUrl, token: o.token, dataDir: o.dataDir, ca: o.ca });
   const currentRate = rateMeter();
   const status = (): Status => ({
     phase,
@@ -262,7 +275,7 @@ export async function runSimulation(options: SimulationOptions, hooks: RunHooks 
 
   /** Connect one device and subscribe it to its responses. */
   async function open(creds: SimDeviceCredentials): Promise<SimDevice> {
-    const device = createNodeDevice({ url: o.mqttUrl, deviceId: creds.id, token: creds.token });
+    const device = createNodeDevice({ url: o.mqttUrl, deviceId: creds.id, token: creds.token, ...(ca ? { ca } : {}) });
     try {
       await within(device.connect()!, CONNECT_TIMEOUT_MS, stopped);
     } catch (err) {

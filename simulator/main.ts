@@ -19,7 +19,10 @@ Simulated devices publish events to a Hookwire bridge and count the webhook resp
   --typed                  publish objects like {temp: 21.4, humidity: 41} (CBOR), not text like 21.37
   --name-prefix P          device names P-0001, P-0002, ... (default ${DEFAULTS.namePrefix})
   --url URL                bridge HTTP API (default HOOKWIRE_URL or http://127.0.0.1:8080)
-  --mqtt URL               broker (default HOOKWIRE_MQTT_URL or mqtt://<host of --url>:1883)
+  --mqtt URL               broker (default HOOKWIRE_MQTT_URL, else mqtt://<host of --url>:1883,
+                           or mqtts://<host>:8883 when --url is https://)
+  --ca FILE                PEM file of the CA that signed the bridge's certificate (default HOOKWIRE_CA;
+                           without it, Node's trusted roots)
   --token T                API token (default HOOKWIRE_TOKEN or the admin-token file in HOOKWIRE_DATA_DIR)
   --connect-concurrency N  devices registering and connecting at once (default ${DEFAULTS.connectConcurrency})
   --json                   print only the summary, as one JSON line
@@ -41,6 +44,7 @@ const FLAG_TYPES = {
   'name-prefix': { type: 'string' },
   url: { type: 'string' },
   mqtt: { type: 'string' },
+  ca: { type: 'string' },
   token: { type: 'string' },
   'connect-concurrency': { type: 'string' },
   json: { type: 'boolean' },
@@ -51,6 +55,7 @@ const FLAG_TYPES = {
 const SOURCES: Record<keyof SimulationOptions, { flag?: keyof typeof FLAG_TYPES; env?: string }> = {
   apiUrl: { flag: 'url', env: 'HOOKWIRE_URL' },
   mqttUrl: { flag: 'mqtt', env: 'HOOKWIRE_MQTT_URL' },
+  ca: { flag: 'ca', env: 'HOOKWIRE_CA' },
   token: { flag: 'token', env: 'HOOKWIRE_TOKEN' },
   dataDir: { env: 'HOOKWIRE_DATA_DIR' },
   devices: { flag: 'devices' },
@@ -63,10 +68,14 @@ const SOURCES: Record<keyof SimulationOptions, { flag?: keyof typeof FLAG_TYPES;
   connectConcurrency: { flag: 'connect-concurrency' },
 };
 
-/** `mqtt://<host of apiUrl>:1883`, or '' when apiUrl is no URL (checkOptions says so). */
+/**
+ * The broker beside the API: `mqtt://<host>:1883`, or `mqtts://<host>:8883` when the API is
+ * HTTPS (a bridge with a certificate); '' when apiUrl is no URL (checkOptions says so).
+ */
 function defaultMqttUrl(apiUrl: string): string {
   try {
-    return `mqtt://${new URL(apiUrl).hostname}:1883`;
+    const url = new URL(apiUrl);
+    return url.protocol === 'https:' ? `mqtts://${url.hostname}:8883` : `mqtt://${url.hostname}:1883`;
   } catch {
     return '';
   }
@@ -88,6 +97,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): { options: Simula
   const options: SimulationOptions = {
     apiUrl,
     mqttUrl: values.mqtt ?? (env.HOOKWIRE_MQTT_URL || defaultMqttUrl(apiUrl)),
+    ca: values.ca ?? (env.HOOKWIRE_CA || undefined),
     token: values.token ?? findToken(env) ?? '',
     dataDir: resolve(env.HOOKWIRE_DATA_DIR || './data'),
     devices: number(values.devices),

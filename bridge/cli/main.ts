@@ -26,15 +26,35 @@ function help(ctx: CliContext): void {
   ctx.out('Usage: hookwire <command> [options]\n');
   for (const c of commands) ctx.out(`  hookwire ${c.name.padEnd(14)} ${c.summary}\n      ${c.usage}`);
   ctx.out('\nThe CLI finds the bridge with HOOKWIRE_URL (default http://127.0.0.1:8080) and its token with');
-  ctx.out('HOOKWIRE_TOKEN, else the admin-token file in HOOKWIRE_DATA_DIR (default ./data).');
+  ctx.out('HOOKWIRE_TOKEN, else the admin-token file in HOOKWIRE_DATA_DIR (default ./data). For https:// with a');
+  ctx.out('certificate from a private CA: --ca FILE (or HOOKWIRE_CA), the CA\'s PEM file.');
 }
 
-export async function main(argv: string[], ctx: CliContext = {
-  api: () => apiClient(process.env),
-  out: (line) => process.stdout.write(line + '\n'),
-  err: (line) => process.stderr.write(line + '\n'),
-  env: process.env,
-}): Promise<number> {
+/** `--ca FILE` (or `--ca=FILE`) anywhere on the line: the CA the API client trusts, as HOOKWIRE_CA. */
+export function takeCa(argv: string[]): { argv: string[]; ca: string | undefined } {
+  const rest: string[] = [];
+  let ca: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--ca' && i + 1 < argv.length) ca = argv[++i];
+    else if (arg.startsWith('--ca=')) ca = arg.slice('--ca='.length);
+    else rest.push(arg);
+  }
+  return { argv: rest, ca };
+}
+
+function defaultContext(env: NodeJS.ProcessEnv): CliContext {
+  return {
+    api: () => apiClient(env),
+    out: (line) => process.stdout.write(line + '\n'),
+    err: (line) => process.stderr.write(line + '\n'),
+    env,
+  };
+}
+
+export async function main(line: string[], given?: CliContext): Promise<number> {
+  const { argv, ca } = takeCa(line);
+  const ctx = given ?? defaultContext(ca ? { ...process.env, HOOKWIRE_CA: ca } : process.env);
   const [name, ...args] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
     help(ctx);

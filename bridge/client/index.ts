@@ -1,10 +1,14 @@
 // The API client every client of the bridge shares (the CLI, the simulator): the bridge at
 // HOOKWIRE_URL (default http://127.0.0.1:8080), reached with HOOKWIRE_TOKEN, else the admin
-// token file in HOOKWIRE_DATA_DIR (default ./data).
+// token file in HOOKWIRE_DATA_DIR (default ./data). For a bridge with a certificate from a
+// private CA (or self-signed), HOOKWIRE_CA names the CA's PEM file; without it, Node's trusted
+// roots verify the bridge, as for any https:// URL. Verification is never switched off.
 
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { Agent, fetch, type Response } from 'undici';
 import { ADMIN_TOKEN_FILE } from '../admin-token.ts';
+import { isTlsCode } from '../codes.ts';
 
 export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
@@ -80,6 +84,31 @@ export function findToken(env: NodeJS.ProcessEnv): string | undefined {
   }
 }
 
+/** A dispatcher that trusts the CA in `path` (HOOKWIRE_CA), or undefined for Node's trusted roots. */
+function trusting(path: string | undefined): Agent | undefined {
+  if (!path) return undefined;
+  let ca: Buffer;
+  try {
+    ca = readFileSync(resolve(path));
+  } catch (err) {
+    throw new ApiError(0, 'CA_UNREADABLE', `cannot read the CA file ${path} (HOOKWIRE_CA or --ca): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return new Agent({ connect: { ca } });
+}
+
+/**
+ * A failure to reach the bridge as an ApiError: a certificate that cannot be verified keeps
+ * Node's TLS code (what to fix differs from "is it running?").
+ */
+function unreachable(baseUrl: string, err: unknown): ApiError {
+  const cause = (err as Error & { cause?: Error & { code?: unknown } }).cause;
+  const detail = cause?.message ?? (err as Error).message;
+  if (typeof cause?.code === 'string' && isTlsCode(cause.code)) {
+    return new ApiError(0, cause.code, `cannot verify the bridge's certificate at ${baseUrl} (${detail}); if a private CA signed it, set HOOKWIRE_CA (or --ca) to the CA's PEM file`);
+  }
+  return new ApiError(0, 'UNREACHABLE', `cannot reach the bridge at ${baseUrl} (${detail}); is it running? set HOOKWIRE_URL if it is elsewhere`);
+}
+
 /** An answer that is not 2xx, as an ApiError with the bridge's code and message. */
 async function refusal(res: Response): Promise<ApiError> {
   const text = await res.text();
@@ -95,7 +124,8 @@ async function refusal(res: Response): Promise<ApiError> {
 export function apiClient(env: NodeJS.ProcessEnv = process.env): ApiClient {
   const baseUrl = (env.HOOKWIRE_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '');
   const token = findToken(env);
-  const unreachable = (err: unknown) => new ApiError(0, 'UNREACHABLE', `cannot reach the bridge at ${baseUrl} (${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}); is it running? set HOOKWIRE_URL if it is elsewhere`);
+  const dispatcher = trusting(env.HOOKWIRE_CA);
+  const via = dispatcher ? { dispatcher } : {};
   return {
     baseUrl,
     async stream(path, onMessage, signal, options = {}) {
@@ -118,11 +148,11 @@ export function apiClient(env: NodeJS.ProcessEnv = process.env): ApiClient {
         touch();
         let res: Response;
         try {
-          res = await fetch(baseUrl + path, { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' }, signal: controller.signal });
+          res = await fetch(baseUrl + path, { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' }, signal: controller.signal, ...via });
         } catch (err) {
           if (signal.aborted) return;
           if (idle) throw new ApiError(0, 'STREAM_IDLE', `no answer from ${baseUrl} within ${options.idleMs} ms`);
-          throw unreachable(err);
+          throw unreachable(baseUrl, err);
         }
         if (!res.ok) throw await refusal(res);
         options.onOpen?.();
@@ -136,7 +166,7 @@ export function apiClient(env: NodeJS.ProcessEnv = process.env): ApiClient {
         } catch (err) {
           if (signal.aborted) return;
           if (idle) throw new ApiError(0, 'STREAM_IDLE', `nothing from ${baseUrl} for ${options.idleMs} ms (not even a keep-alive)`);
-          throw unreachable(err);
+          throw unreachable(baseUrl, err);
         }
       } finally {
         clearTimeout(timer);
@@ -151,9 +181,10 @@ export function apiClient(env: NodeJS.ProcessEnv = process.env): ApiClient {
           method,
           headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
           body: body === undefined ? undefined : JSON.stringify(body),
+          ...via,
         });
       } catch (err) {
-        throw new ApiError(0, 'UNREACHABLE', `cannot reach the bridge at ${baseUrl} (${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}); is it running? set HOOKWIRE_URL if it is elsewhere`);
+        throw unreachable(baseUrl, err);
       }
       const text = await res.text();
       const json = text ? JSON.parse(text) : undefined;
