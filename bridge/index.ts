@@ -18,7 +18,7 @@ import { createLoginLimiter } from './login-limit.ts';
 import { privateDir, privateFile } from './data-dir.ts';
 import { createMetrics } from './metrics.ts';
 import { observe } from './observers.ts';
-import { openSqliteStore, type Store } from './store/index.ts';
+import { openSqliteStore, parseSecretKeys, sealIntegrations, type Store } from './store/index.ts';
 import { checkExposure, insecureMessage, openTls, type ReloadReason, type TlsSource } from './tls/index.ts';
 import { version } from './version.ts';
 import { createWebhooks, webhookDefaults, type Webhooks } from './webhooks/index.ts';
@@ -60,6 +60,26 @@ export interface Bridge {
 export interface StartOptions {
   /** A logger to use instead of one made from the config (tests parse its JSON lines). */
   logger?: Logger;
+  /**
+   * The keys that seal integrations' credentials in the store (bridge/store/sealed.ts).
+   * Default: HOOKWIRE_SECRET_KEY and HOOKWIRE_SECRET_KEY_PREVIOUS from the environment, never
+   * flags or config (a command line is visible to every user of the host).
+   */
+  secretKey?: string | undefined;
+  secretKeyPrevious?: string | undefined;
+}
+
+/** The SQLite store, its integrations sealed when a secret key is set. */
+async function openStore(path: string, config: BridgeConfig, logger: Logger, keys: { current: string | undefined; previous: string | undefined }): Promise<Store> {
+  const raw = openSqliteStore(path, config.storeSync);
+  try {
+    const { store, resealed } = await sealIntegrations(raw, parseSecretKeys(keys.current, keys.previous));
+    if (resealed) logger.info({ integrations: resealed }, 'integration credentials sealed with the current secret key');
+    return store;
+  } catch (err) {
+    await raw.close();
+    throw err;
+  }
 }
 
 export async function startBridge(overrides: Partial<Record<keyof BridgeConfig, unknown>> = {}, options: StartOptions = {}): Promise<Bridge> {
@@ -75,7 +95,10 @@ export async function startBridge(overrides: Partial<Record<keyof BridgeConfig, 
   await privateDir(config.dataDir, logger);
   const storePath = config.storePath ?? join(config.dataDir, 'hookwire.db');
   if (storePath !== ':memory:') for (const suffix of ['', '-wal', '-shm']) await privateFile(storePath + suffix, logger, suffix === '');
-  const store = openSqliteStore(storePath, config.storeSync);
+  const store = await openStore(storePath, config, logger, {
+    current: 'secretKey' in options ? options.secretKey : process.env.HOOKWIRE_SECRET_KEY,
+    previous: 'secretKeyPrevious' in options ? options.secretKeyPrevious : process.env.HOOKWIRE_SECRET_KEY_PREVIOUS,
+  });
   const admin = await ensureAdminToken(store, config.dataDir);
   await privateFile(admin.path, logger, false);
   const bus = new EventBus();

@@ -1,2 +1,3 @@
 export type * from './types.ts';
 export { openSqliteStore, type StoreSync } from './sqlite.ts';
+export { parseSecretKeys, sealIntegrations, type SecretKeys } from './sealed.ts';
