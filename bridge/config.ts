@@ -3,6 +3,7 @@
 import { resolve } from 'node:path';
 import { ConfigError, HookwireError } from './errors.ts';
 import type { StoreSync } from './store/index.ts';
+import { EgressRuleError, parseRangeList } from './webhooks/index.ts';
 
 export interface BridgeConfig {
   /** Interface both servers listen on. Default 127.0.0.1 (this machine only). */
@@ -50,6 +51,10 @@ export interface BridgeConfig {
   sseMaxBufferedBytes: number;
   /** A webhook with no connection or no answer within this many ms fails. Default 20 s, as Particle. */
   webhookTimeoutMs: number;
+  /** Webhooks may not connect to these CIDR ranges (or `private`, `loopback`), besides the built-in denies. Default none. */
+  egressDeny: string[];
+  /** Webhooks may connect to these ranges even when denied; a built-in deny only by an entry inside it. Default none. */
+  egressAllow: string[];
   /** Requests in flight per target host. Default 32. */
   hostConcurrency: number;
   /**
@@ -96,6 +101,8 @@ export const defaults: BridgeConfig = {
   sseKeepAliveMs: 9_000, // PARTICLE.md §6: at least every 10 s
   sseMaxBufferedBytes: 1024 * 1024, // ~800 classic events queued for one slow reader
   webhookTimeoutMs: 20_000, // 20 s, as Particle
+  egressDeny: [], // private ranges and loopback allowed: a self-hosted bridge calls its own network
+  egressAllow: [],
   hostConcurrency: 32,
   sendThread: 'auto',
   hostQueue: 1_000,
@@ -123,6 +130,8 @@ const env: Record<string, keyof BridgeConfig> = {
   HOOKWIRE_STORE_SYNC: 'storeSync',
   HOOKWIRE_LOG_LEVEL: 'logLevel',
   HOOKWIRE_WEBHOOK_TIMEOUT_MS: 'webhookTimeoutMs',
+  HOOKWIRE_EGRESS_DENY: 'egressDeny',
+  HOOKWIRE_EGRESS_ALLOW: 'egressAllow',
   HOOKWIRE_HOST_CONCURRENCY: 'hostConcurrency',
   HOOKWIRE_HOST_QUEUE: 'hostQueue',
   HOOKWIRE_SEND_THREAD: 'sendThread',
@@ -198,6 +207,18 @@ function checkTlsFiles(config: BridgeConfig): void {
   if (!Number.isInteger(config.tlsWatchMs) || config.tlsWatchMs < 0) throw new ConfigError('tlsWatchMs must be 0 (no watching) or a number of ms', 'tlsWatchMs');
 }
 
+/** A CIDR list (comma-separated text, or a list): its entries, each checked; names the field and the entry at fault. */
+function rangeList(field: 'egressDeny' | 'egressAllow', value: unknown): string[] {
+  const entries = (Array.isArray(value) ? value.map(String) : String(value).split(',')).map((e) => e.trim()).filter((e) => e !== '');
+  try {
+    parseRangeList(entries);
+  } catch (err) {
+    if (!(err instanceof EgressRuleError)) throw err;
+    throw new HookwireError('CONFIG_INVALID', `${field} (HOOKWIRE_${field === 'egressDeny' ? 'EGRESS_DENY' : 'EGRESS_ALLOW'}): ${err.message}`, { field });
+  }
+  return entries;
+}
+
 /** Defaults, then `overrides`, validated; names the field at fault. */
 export function makeConfig(overrides: Partial<Record<keyof BridgeConfig, unknown>> = {}): BridgeConfig {
   const c = { ...defaults, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) } as Record<string, unknown>;
@@ -223,6 +244,8 @@ export function makeConfig(overrides: Partial<Record<keyof BridgeConfig, unknown
     sseKeepAliveMs: Number(c.sseKeepAliveMs),
     sseMaxBufferedBytes: Number(c.sseMaxBufferedBytes),
     webhookTimeoutMs: Number(c.webhookTimeoutMs),
+    egressDeny: rangeList('egressDeny', c.egressDeny),
+    egressAllow: rangeList('egressAllow', c.egressAllow),
     hostConcurrency: Number(c.hostConcurrency),
     sendThread: c.sendThread as BridgeConfig['sendThread'],
     hostQueue: Number(c.hostQueue),

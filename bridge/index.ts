@@ -112,6 +112,7 @@ export async function startBridge(overrides: Partial<Record<keyof BridgeConfig, 
     publish: ingest.cloud,
     options: {
       timeoutMs: config.webhookTimeoutMs,
+      egress: { deny: config.egressDeny, allow: config.egressAllow },
       timeScale: config.timeScale,
       lanes: { concurrency: config.hostConcurrency, queue: config.hostQueue },
       sendThread: { mainInFlight: config.sendThread === 'auto' && availableParallelism() > 1 ? webhookDefaults.sendThread.mainInFlight : 0 },
@@ -146,6 +147,8 @@ export async function startBridge(overrides: Partial<Record<keyof BridgeConfig, 
     // fastify names the scheme by its own https option, which a server of ours does not set.
     await api.listen({ host: config.host, port: config.httpPort, listenTextResolver: (address) => `Server listening at ${tls ? address.replace(/^http:/, 'https:') : address}` });
     httpPort = (api.server.address() as AddressInfo).port;
+    // Webhooks may reach its request bins, never the rest of it (webhooks/egress.ts).
+    webhooks.addOwnApi(api.addresses().filter((a): a is AddressInfo => typeof a !== 'string'));
   } catch (err) {
     tls?.close();
     await broker.close();
