@@ -4,7 +4,7 @@
 //                            [--inflight 128] [--warmup 3] [--rounds 3] [--baseline ab5bfff]
 //                            [--backlog 100000] [--down hung|refused] [--time-scale 0.001]
 //                            [--restart-seconds 5]
-//                            [--only throughput|latency|matching|durable|blackhole|restart|forwarder]
+//                            [--only throughput|latency|matching|egress|durable|blackhole|restart|forwarder]
 //                            [--compare REV] [--cpu-prof]
 //
 // 1. Throughput. The bridge (as users run it), the devices (scripts/load-webhooks.ts, SDK
@@ -28,6 +28,8 @@
 //    the window (GET /metrics; scripts/lib/stack.ts scrapeLoopDelay says what it means).
 // 3. Matching: MatchIndex.match(event) in this process, ns per match with 10 and with 1,000
 //    integrations (scripts/lib/match-fixtures.ts), same events, same matches.
+// 3b. Egress (scripts/lib/egress-bench.ts): the egress policy's check of a connection's
+//    address, in this process, ns per check.
 // 4-6. Durable delivery (scripts/lib/delivery.ts): end to end with durable acceptance against
 //    the in-memory path (--baseline, checked out in a git worktree, both run in turn); a
 //    healthy endpoint's throughput beside a black-holed one; restart with a backlog of
@@ -55,6 +57,7 @@ import {
   printMachine, printTable, runBench, selfCpuMs, sleep, spawnTs, writeResults, UsageError,
 } from './lib/bench.ts';
 import { runCompare } from './lib/compare.ts';
+import { runEgress } from './lib/egress-bench.ts';
 import { runBlackhole, runDurable, runRestart, type DeliveryOptions } from './lib/delivery.ts';
 import { remote } from './lib/ipc.ts';
 import { benchEvent, matchFixtures, toEvents, toIntegration } from './lib/match-fixtures.ts';
@@ -87,7 +90,7 @@ const usage = `usage: npx tsx scripts/bench.ts [options]
   --inflight N         throughput: events (or raw requests) in flight (128)
   --warmup S           load before each window opens (3; the bridge's first seconds run
                        unoptimised code at a third of its speed)
-  --only MEASURE       throughput, latency, matching, durable, blackhole, restart or forwarder
+  --only MEASURE       throughput, latency, matching, egress, durable, blackhole, restart or forwarder
                        (all; forwarder: Hookwire against Mosquitto + scripts/forwarder.ts, skipped
                        without /usr/sbin/mosquitto: apt-get update && apt-get install -y mosquitto)
   --rounds N           durable, blackhole, forwarder, compare: alternating rounds of the two
@@ -374,7 +377,7 @@ await runBench(async () => {
     strict: true,
   });
   if (values.help) return console.log(usage);
-  const measures = ['throughput', 'latency', 'matching', 'durable', 'blackhole', 'restart', 'forwarder'];
+  const measures = ['throughput', 'latency', 'matching', 'egress', 'durable', 'blackhole', 'restart', 'forwarder'];
   if (values.only !== undefined && !measures.includes(values.only)) throw new UsageError(`--only must be one of ${measures.join(', ')}`);
   // --compare asks for one measure, and a long one: it runs alone.
   if (values.compare !== undefined && values.only !== undefined) throw new UsageError('--compare runs alone: leave out --only');
@@ -402,6 +405,7 @@ await runBench(async () => {
   const results: Record<string, unknown> = {};
   // Each measure gets fixtures made the same way (seeded), whichever ran before it.
   if (want('matching')) results.matching = runMatching(matchFixtures());
+  if (want('egress')) results.egress = runEgress();
   if (want('throughput')) results.throughput = await runThroughput(options, matchFixtures());
   if (want('latency')) results.latency = await runLatency(options, matchFixtures());
   if (want('durable')) results.durable = await runDurable(options);
