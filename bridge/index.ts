@@ -14,7 +14,7 @@ import { createBroker, type Broker } from './broker/index.ts';
 import { makeConfig, type BridgeConfig } from './config.ts';
 import { EventBus, createIngest, type Ingest } from './events/index.ts';
 import { createLogger, type Logger } from './log.ts';
-import { createLoginLimiter } from './login-limit.ts';
+import { createLoginLimiter, type LoginLimitOptions } from './login-limit.ts';
 import { privateDir, privateFile } from './data-dir.ts';
 import { createMetrics } from './metrics.ts';
 import { observe } from './observers.ts';
@@ -67,6 +67,8 @@ export interface StartOptions {
    */
   secretKey?: string | undefined;
   secretKeyPrevious?: string | undefined;
+  /** Failed logins allowed per address (bridge/login-limit.ts); tests that fail many on purpose raise it. */
+  loginLimit?: LoginLimitOptions;
 }
 
 /** The SQLite store, its integrations sealed when a secret key is set. */
@@ -102,7 +104,7 @@ export async function startBridge(overrides: Partial<Record<keyof BridgeConfig, 
   const admin = await ensureAdminToken(store, config.dataDir);
   await privateFile(admin.path, logger, false);
   const bus = new EventBus();
-  const limiter = createLoginLimiter(logger);
+  const limiter = createLoginLimiter(logger, options.loginLimit);
   // The event path, in the order an event flows: the broker hands each publish to ingest,
   // ingest has the webhooks accept it (durably) and puts it on the bus, the webhooks' answers
   // come back in through ingest, and ingest sends to MQTT subscribers through the broker.

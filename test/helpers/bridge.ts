@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Agent, fetch as undiciFetch } from 'undici';
-import { startBridge, type Bridge } from '../../bridge/index.ts';
+import { startBridge, type Bridge, type StartOptions } from '../../bridge/index.ts';
 import { createLogger } from '../../bridge/log.ts';
 
 export interface LogLine {
@@ -26,7 +26,7 @@ export interface TestBridge extends Bridge {
   stop(): Promise<void>;
 }
 
-export interface TestBridgeOptions {
+export interface TestBridgeOptions extends Omit<StartOptions, 'logger'> {
   /** PEM file of the CA that signed the bridge's certificate: `call` trusts it. */
   ca?: string;
 }
@@ -41,7 +41,8 @@ export async function testBridge(overrides: Record<string, unknown> = {}, option
     },
   });
   const logger = createLogger({ level: 'debug', pretty: false, destination: sink });
-  const bridge = await startBridge({ host: '127.0.0.1', mqttPort: 0, httpPort: 0, dataDir, ...overrides }, { logger });
+  const { ca: _ca, ...start } = options;
+  const bridge = await startBridge({ host: '127.0.0.1', mqttPort: 0, httpPort: 0, dataDir, ...overrides }, { ...start, logger });
   const token = bridge.adminToken!;
   const dispatcher = options.ca ? new Agent({ connect: { ca: readFileSync(options.ca) } }) : undefined;
   const send = (url: string, init: { method: string; headers: Record<string, string>; body: string | undefined }) =>
