@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import type { LookupAddress } from 'node:dns';
 import { EgressPolicy, EgressRuleError, parseRangeList, type Resolve } from '../../../bridge/webhooks/egress.ts';
 import { createSender, type SendResult, type Sender } from '../../../bridge/webhooks/send.ts';
+import { createThreadSender } from '../../../bridge/webhooks/send-thread.ts';
 import type { OutgoingRequest } from '../../../bridge/webhooks/render.ts';
 import { receiver, type Receiver } from '../../helpers/receiver.ts';
 
@@ -140,6 +141,16 @@ test('a name with allowed and denied addresses connects only to the allowed ones
   const sender = createSender({ timeoutMs: 2000, maxResponseBytes: 1024, connectionsPerOrigin: 1 }, { resolve });
   senders.push(sender);
   assert.is(code(await sender.send(get(`http://mixed.test:${rx.port}/ok`), true)), '200');
+});
+
+test('the sending thread applies the same policy, and learns the bridge\'s own API after it started', async () => {
+  const there = createThreadSender({ timeoutMs: 2000, maxResponseBytes: 1024, connectionsPerOrigin: 2, egress: { deny: ['169.254.0.0/16'], allow: [] } });
+  senders.push(there);
+  assert.is(code(await there.send(get(`${rx.url}/ok`), true)), '200', 'the worker is up, the receiver allowed');
+  assert.is(code(await there.send(get('http://169.254.1.1/'), true)), 'EGRESS_DENIED');
+  there.addOwnApi([{ address: '127.0.0.1', port: rx.port }]);
+  assert.is(code(await there.send(get(`http://127.0.0.1:${rx.port}/other`), true)), 'EGRESS_DENIED', 'a new connection to the "own API" is refused');
+  assert.is(code(await there.send(get(`http://127.0.0.1:${rx.port}/bin/here`), true)), '200', 'request-bin paths are not');
 });
 
 test.run();
