@@ -4,6 +4,12 @@
 //
 //   npx tsx scripts/bench-broker.ts [--seconds 5] [--warmup 1] [--devices 4] [--window 100]
 //                                   [--rounds 3] [--generator auto|child|inline] [--cpu-prof]
+//                                   [--tls [--key-type ec|rsa]]
+//
+// --tls: the cost of TLS instead of the bridge's own. The bridge serves a throwaway
+// certificate (openssl, in a temp dir) on MQTTS beside plain MQTT, and the same load runs
+// against both listeners of that one process (publishers and subscriber over TLS, then plain),
+// alternating, so the ratio is TLS / plain MQTT on the same bridge in the same run.
 //
 // The broker under test (the bridge as users run it, or scripts/bare-broker.ts) runs in its
 // own process; this one is the subscriber and the clock; the load generator
@@ -19,7 +25,7 @@ import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
 import {
   cpuMeter, cpuProfArgs, fmt, fmtKb, intFlag, machineCpuMs, machineInfo, median, numberFlag, onCleanup, printMachine,
-  printTable, registerDevices, runBench, selfCpuMs, sleep, spawnTs, startBridgeProcess, stopAndShowProfile, writeResults,
+  printTable, registerDevices, runBench, selfCpuMs, sleep, spawnTs, startBridgeProcess, stopAndShowProfile, throwawayTls, writeResults,
   UsageError, type Child, type DeviceCredentials,
 } from './lib/bench.ts';
 import { spawnLoad, startLoad, type Load, type LoadOptions, type RemoteLoad } from './load-mqtt.ts';
@@ -39,14 +45,19 @@ const usage = `usage: npx tsx scripts/bench-broker.ts [options]
   --generator MODE   child: the load generator in its own process; inline: in this one, with
                      the subscriber; auto: child from 4 cores up, inline below (auto)
   --cpu-prof         profile both brokers (node --cpu-prof) into .bench/profiles/
-                     (it slows them: compare shares of time, not rates)`;
+                     (it slows them: compare shares of time, not rates)
+  --tls              the bridge over MQTTS against the same bridge over plain MQTT
+                     (no bare aedes); a throwaway CA and certificate made by openssl
+  --key-type ec|rsa  the certificate's key with --tls: ECDSA P-256 (certbot's default) or RSA 2048 (ec)`;
 
 interface Target {
-  name: 'bridge' | 'bare';
+  name: 'bridge' | 'bare' | 'bridge over TLS';
   child: Child;
   url: string;
   /** The subscriber's credentials: a service client on the bridge; anything on bare aedes. */
   subscriber: { username: string; password: string };
+  /** The CA's PEM that clients trust (mqtts://). */
+  ca?: string | undefined;
 }
 
 interface CaseResult {
@@ -66,9 +77,9 @@ interface CaseResult {
 }
 
 /** The one subscriber: `#` at QoS 0, counting what arrives. */
-async function subscribe(url: string, creds: Target['subscriber']) {
+async function subscribe(url: string, creds: Target['subscriber'], ca: string | undefined) {
   const client = mqtt.connect(url, {
-    clientId: `bench-sub-${process.pid}`, username: creds.username, password: creds.password,
+    clientId: `bench-sub-${process.pid}`, username: creds.username, password: creds.password, ...(ca ? { ca } : {}),
     protocolVersion: 4, clean: true, reconnectPeriod: 0, connectTimeout: 10_000,
   });
   await new Promise<void>((resolve, reject) => {
@@ -108,12 +119,15 @@ await runBench(async () => {
       rounds: { type: 'string', default: '3' },
       generator: { type: 'string', default: 'auto' },
       'cpu-prof': { type: 'boolean', default: false },
+      tls: { type: 'boolean', default: false },
+      'key-type': { type: 'string', default: 'ec' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
   if (values.help) return console.log(usage);
   if (!['auto', 'child', 'inline'].includes(values.generator)) throw new UsageError('--generator must be auto, child or inline');
+  if (values['key-type'] !== 'ec' && values['key-type'] !== 'rsa') throw new UsageError('--key-type must be ec or rsa');
   const machine = machineInfo();
   printMachine(machine);
   const options = {
@@ -124,22 +138,39 @@ await runBench(async () => {
     rounds: intFlag('rounds', values.rounds),
     generator: values.generator === 'auto' ? (machine.cores >= 4 ? 'child' : 'inline') : values.generator,
     cpuProf: values['cpu-prof'],
+    tls: values.tls,
+    keyType: values['key-type'] === 'rsa' ? 'rsa' as const : 'ec' as const,
   };
 
   const nodeArgs = cpuProfArgs(options.cpuProf);
-  const bridge = await startBridgeProcess({ nodeArgs });
-  // The bare broker gets the bridge's socket options (no Nagle), so the ratio is about the
-  // bridge's rules and ingress, not TCP settings.
-  const bare = (await spawnTs({ name: 'bare-broker', script: 'scripts/bare-broker.ts', args: ['--no-delay'], nodeArgs, ready: (l) => typeof l.port === 'number' }));
-  const barePort = bare.line.port as number;
+  const tls = options.tls ? await throwawayTls(options.keyType) : undefined;
+  const bridge = await startBridgeProcess({ nodeArgs, ...(tls ? { tls } : {}) });
   const devices: DeviceCredentials[] = await registerDevices(bridge, options.devices);
+  const asService = { username: 'bench', password: bridge.adminToken };
 
-  const targets: Target[] = [
-    { name: 'bridge', child: bridge, url: bridge.mqttUrl, subscriber: { username: 'bench', password: bridge.adminToken } },
-    { name: 'bare', child: bare.child, url: `mqtt://127.0.0.1:${barePort}`, subscriber: { username: 'bench', password: 'any' } },
-  ];
-  console.log(`bridge pid ${bridge.pid} (${bridge.mqttUrl}), bare aedes pid ${bare.child.pid} (port ${barePort}); ` +
-    `${options.devices} devices × ${options.window} in flight, generator: ${options.generator}`);
+  // The subject and the baseline it is measured against, side by side in every round.
+  let targets: [subject: Target, baseline: Target];
+  let bare: Awaited<ReturnType<typeof spawnTs>> | undefined;
+  if (tls) {
+    targets = [
+      { name: 'bridge over TLS', child: bridge, url: bridge.mqttsUrl!, subscriber: asService, ca: bridge.caPem },
+      { name: 'bridge', child: bridge, url: bridge.mqttUrl, subscriber: asService },
+    ];
+    console.log(`bridge pid ${bridge.pid} (${bridge.mqttUrl} and ${bridge.mqttsUrl}, ${options.keyType === 'ec' ? 'ECDSA P-256' : 'RSA 2048'} certificate); ` +
+      `${options.devices} devices × ${options.window} in flight, generator: ${options.generator}`);
+  } else {
+    // The bare broker gets the bridge's socket options (no Nagle), so the ratio is about the
+    // bridge's rules and ingress, not TCP settings.
+    bare = await spawnTs({ name: 'bare-broker', script: 'scripts/bare-broker.ts', args: ['--no-delay'], nodeArgs, ready: (l) => typeof l.port === 'number' });
+    const barePort = bare.line.port as number;
+    targets = [
+      { name: 'bridge', child: bridge, url: bridge.mqttUrl, subscriber: asService },
+      { name: 'bare', child: bare.child, url: `mqtt://127.0.0.1:${barePort}`, subscriber: { username: 'bench', password: 'any' } },
+    ];
+    console.log(`bridge pid ${bridge.pid} (${bridge.mqttUrl}), bare aedes pid ${bare.child.pid} (port ${barePort}); ` +
+      `${options.devices} devices × ${options.window} in flight, generator: ${options.generator}`);
+  }
+  const [subject, baseline] = targets;
 
   let running: { load: Load; close: () => Promise<unknown> } | undefined;
   onCleanup(async () => {
@@ -149,8 +180,8 @@ await runBench(async () => {
   });
 
   async function runCase(target: Target, qos: 0 | 1, round: number): Promise<CaseResult> {
-    const sub = await subscribe(target.url, target.subscriber);
-    const loadOptions: LoadOptions = { url: target.url, devices, qos, window: options.window, topic: EVENT, payload: DATA };
+    const sub = await subscribe(target.url, target.subscriber, target.ca);
+    const loadOptions: LoadOptions = { url: target.url, devices, qos, window: options.window, topic: EVENT, payload: DATA, ca: target.ca };
     const load = options.generator === 'child' ? await spawnLoad(loadOptions) : await startLoad(loadOptions);
     running = { load, close: sub.close };
     const generatorChild = options.generator === 'child' ? (load as RemoteLoad).child : null;
@@ -198,11 +229,11 @@ await runBench(async () => {
   const cases: CaseResult[] = [];
   for (let round = 1; round <= options.rounds; round++) {
     for (const qos of [0, 1] as const) {
-      // Bridge and bare side by side, so drift on the machine hits both.
+      // The subject and its baseline side by side, so drift on the machine hits both.
       for (const target of targets) {
         const r = await runCase(target, qos, round);
         cases.push(r);
-        console.log(`  round ${round} QoS ${qos} ${target.name.padEnd(6)} ${fmt(r.receivedPerSec).padStart(9)} events/s received`);
+        console.log(`  round ${round} QoS ${qos} ${target.name.padEnd(15)} ${fmt(r.receivedPerSec).padStart(9)} events/s received`);
       }
     }
   }
@@ -216,16 +247,18 @@ await runBench(async () => {
       const quiet = undisturbed.filter((c) => c.target === target && c.qos === qos);
       return quiet.length > 0 ? quiet : all;
     };
-    const bridgeCases = pick('bridge');
-    const bareCases = pick('bare');
-    const bridgeRate = median(bridgeCases.map((c) => c.receivedPerSec));
-    const bareRate = median(bareCases.map((c) => c.receivedPerSec));
-    const bridgeUs = median(bridgeCases.map((c) => c.brokerUsPerEvent));
-    const bareUs = median(bareCases.map((c) => c.brokerUsPerEvent));
+    const subjectCases = pick(subject.name);
+    const baselineCases = pick(baseline.name);
+    const subjectRate = median(subjectCases.map((c) => c.receivedPerSec));
+    const baselineRate = median(baselineCases.map((c) => c.receivedPerSec));
+    const subjectUs = median(subjectCases.map((c) => c.brokerUsPerEvent));
+    const baselineUs = median(baselineCases.map((c) => c.brokerUsPerEvent));
     return {
-      qos, bridge: bridgeRate, bare: bareRate, ratio: bridgeRate / bareRate,
-      bridgeUsPerEvent: bridgeUs, bareUsPerEvent: bareUs,
-      cases: { bridge: bridgeCases.length, bare: bareCases.length },
+      qos, subject: subject.name, baseline: baseline.name,
+      // Kept under the names earlier results used: bridge = the subject, bare = the baseline.
+      bridge: subjectRate, bare: baselineRate, ratio: subjectRate / baselineRate,
+      bridgeUsPerEvent: subjectUs, bareUsPerEvent: baselineUs,
+      cases: { bridge: subjectCases.length, bare: baselineCases.length },
     };
   });
 
@@ -240,7 +273,9 @@ await runBench(async () => {
 
   const used = summary.every((s) => s.cases.bridge + s.cases.bare === 2 * options.rounds) ? `all ${options.rounds} rounds` : 'undisturbed cases only where there were some';
   console.log(`\nevents/s received by the subscriber (median, ${used}; ${options.seconds} s windows):\n`);
-  printTable(['publish QoS', 'bridge events/s', 'bare aedes events/s', 'bridge / bare', 'broker µs/event bridge', 'bare', 'bridge / bare'],
+  const [sName, bName] = tls ? ['TLS', 'plain'] : ['bridge', 'bare'];
+  printTable(['publish QoS', `${subject.name} events/s`, `${baseline.name === 'bare' ? 'bare aedes' : baseline.name} events/s`, `${sName} / ${bName}`,
+    `broker µs/event ${sName}`, bName, `${sName} / ${bName}`],
     summary.map((s) => [String(s.qos), s.bridge, s.bare, `${fmt(s.ratio * 100)} %`,
       fmt(s.bridgeUsPerEvent, 1), fmt(s.bareUsPerEvent, 1), `${fmt((s.bridgeUsPerEvent / s.bareUsPerEvent) * 100)} %`]));
   if (undisturbed.length < cases.length / 2) {
@@ -254,6 +289,6 @@ await runBench(async () => {
 
   if (options.cpuProf) {
     await stopAndShowProfile(bridge);
-    await stopAndShowProfile(bare.child);
+    if (bare) await stopAndShowProfile(bare.child);
   }
 });

@@ -24,6 +24,8 @@ export interface LoadOptions {
   topic: string;
   /** Event data. */
   payload: string;
+  /** PEM of the CA that signed the broker's certificate (mqtts:// URLs). */
+  ca?: string | undefined;
 }
 
 export interface LoadStats {
@@ -40,10 +42,10 @@ export interface Load {
   stop(): Promise<LoadStats>;
 }
 
-function connect(url: string, id: string, token: string): Promise<MqttClient> {
+function connect(url: string, id: string, token: string, ca: string | undefined): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
     const client = mqtt.connect(url, {
-      clientId: id, username: id, password: token,
+      clientId: id, username: id, password: token, ...(ca ? { ca } : {}),
       // No keep-alive pings: every PINGRESP is then the answer to a block's PINGREQ.
       protocolVersion: 4, clean: true, reconnectPeriod: 0, connectTimeout: 10_000, keepalive: 0,
     });
@@ -54,7 +56,7 @@ function connect(url: string, id: string, token: string): Promise<MqttClient> {
 
 /** Connect the devices, then publish until stopped. */
 export async function startLoad(options: LoadOptions): Promise<Load> {
-  const clients = await Promise.all(options.devices.map((d) => connect(options.url, d.id, d.token)));
+  const clients = await Promise.all(options.devices.map((d) => connect(options.url, d.id, d.token, options.ca)));
   const payload = Buffer.from(options.payload);
   const publishOptions = { qos: options.qos };
   const stats: LoadStats = { sent: 0, done: 0, errors: 0 };

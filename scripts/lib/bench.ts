@@ -11,7 +11,9 @@ import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { runPool } from '../../simulator/pool.ts';
+import { makeTestPki, opensslAvailable, type KeyType } from './certs.ts';
 
 /** The repository root (scripts/lib/ is two levels down). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -392,6 +394,10 @@ export interface BridgeProcess extends Child {
   httpPort: number;
   url: string;
   mqttUrl: string;
+  /** MQTT over TLS, when the bridge was started with `tls`. */
+  mqttsUrl: string | undefined;
+  /** The CA's PEM that clients trust, when the bridge was started with `tls`. */
+  caPem: string | undefined;
   dataDir: string;
   adminToken: string;
   /** Call the HTTP API as the admin; resolves with the status and parsed JSON body. */
@@ -414,6 +420,8 @@ export interface BridgeProcessOptions {
   name?: string;
   /** The bridge's JSON log lines after the listening line. */
   onLine?: (line: LogLine) => void;
+  /** Serve this certificate (MQTTS on a free port, HTTPS); `ca` is what clients trust. */
+  tls?: { cert: string; key: string; ca: string };
 }
 
 /**
@@ -428,26 +436,45 @@ export async function startBridgeProcess(options: BridgeProcessOptions = {}): Pr
     args: [...(options.nodeArgs ?? []), join(options.root ?? ROOT, 'bridge/cli/bin.js'), 'start',
       '--mqtt-port', String(options.mqttPort ?? 0), '--http-port', String(options.httpPort ?? 0), '--data-dir', dataDir],
     // Info level: the listening line is an info line. Nothing is logged per connection or event.
-    env: { HOOKWIRE_LOG_LEVEL: 'info', ...options.env },
+    env: {
+      HOOKWIRE_LOG_LEVEL: 'info',
+      ...(options.tls ? { HOOKWIRE_TLS_CERT: options.tls.cert, HOOKWIRE_TLS_KEY: options.tls.key, HOOKWIRE_MQTTS_PORT: '0' } : {}),
+      ...options.env,
+    },
     ready: (l) => typeof l.mqttPort === 'number' && typeof l.httpPort === 'number',
     ...(options.onLine ? { onLine: options.onLine } : {}),
   });
   const mqttPort = line.mqttPort as number;
   const httpPort = line.httpPort as number;
   const adminToken = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
-  const url = `http://127.0.0.1:${httpPort}`;
+  const caPem = options.tls ? await readFile(options.tls.ca, 'utf8') : undefined;
+  const url = `${caPem ? 'https' : 'http'}://127.0.0.1:${httpPort}`;
+  const mqttsUrl = typeof line.mqttsPort === 'number' ? `mqtts://127.0.0.1:${line.mqttsPort}` : undefined;
+  // Over HTTPS, through undici with the test CA trusted (Node's fetch takes no CA).
+  const dispatcher = caPem ? new Agent({ connect: { ca: caPem } }) : undefined;
 
   async function api<T>(method: string, path: string, body?: unknown) {
-    const res = await fetch(url + path, {
+    const init = {
       method,
       headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    };
+    const res = dispatcher ? await undiciFetch(url + path, { ...init, dispatcher }) : await fetch(url + path, init);
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
   }
 
-  return { ...child, mqttPort, httpPort, url, mqttUrl: `mqtt://127.0.0.1:${mqttPort}`, dataDir, adminToken, api };
+  return { ...child, mqttPort, httpPort, url, mqttUrl: `mqtt://127.0.0.1:${mqttPort}`, mqttsUrl, caPem, dataDir, adminToken, api };
+}
+
+/**
+ * A throwaway CA and a server certificate for 127.0.0.1 made by openssl in a temp dir removed
+ * at the end: what `startBridgeProcess({ tls })` serves and clients trust.
+ */
+export async function throwawayTls(keyType: KeyType = 'ec'): Promise<{ cert: string; key: string; ca: string }> {
+  if (!opensslAvailable()) throw new UsageError('--tls needs openssl (apt-get install -y openssl)');
+  const pki = makeTestPki(await tempDir('hookwire-bench-tls-'), keyType);
+  return { cert: pki.server.cert, key: pki.server.key, ca: pki.ca.cert };
 }
 
 export interface DeviceCredentials {
