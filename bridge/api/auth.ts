@@ -12,8 +12,11 @@ declare module 'fastify' {
     token?: ApiTokenRecord;
   }
   interface FastifyContextConfig {
-    /** The scope a route needs; default `read` for GET, `admin` otherwise; `public` for none. */
-    scope?: TokenScope | 'public';
+    /**
+     * The scope a route needs; default `read` for GET, `admin` otherwise; `public` for none; or
+     * a function of the request, for a route whose parameters are themselves a credential.
+     */
+    scope?: TokenScope | 'public' | ((req: FastifyRequest) => TokenScope | 'public');
   }
 }
 
@@ -36,14 +39,20 @@ export function invalidToken(reply: FastifyReply, description = 'The access toke
   return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'invalid_token', error_description: description });
 }
 
+/** An address that failed to log in too often (bridge/login-limit.ts). */
+export function loginLimited(reply: FastifyReply) {
+  return reply.code(429).header('retry-after', '60').send({ ok: false, error: 'Too many failed logins from this address; try again in a minute.', code: 'LOGIN_LIMITED' });
+}
+
 export function authHook(store: Store, limiter: LoginLimiter) {
   return async function authenticate(req: FastifyRequest, reply: FastifyReply) {
-    const needed = req.routeOptions.config.scope ?? (req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'admin');
+    const scope = req.routeOptions.config.scope;
+    const needed = (typeof scope === 'function' ? scope(req) : scope) ?? (req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'admin');
     if (needed === 'public') return;
     const secret = presentedToken(req);
     if (!secret) return invalidToken(reply, 'The access token was not found.');
     if (limiter.blocked(req.ip, 'http')) {
-      return reply.code(429).header('retry-after', '60').send({ ok: false, error: 'Too many failed logins from this address; try again in a minute.', code: 'LOGIN_LIMITED' });
+      return loginLimited(reply);
     }
     const token = await store.tokens.findByHash(hashSecret(secret));
     if (!token) {

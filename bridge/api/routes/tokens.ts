@@ -7,6 +7,7 @@ import type { FastifyRequest } from 'fastify';
 import { HookwireError, NotFoundError } from '../../errors.ts';
 import { hashSecret, newSecret } from '../../ids.ts';
 import type { ApiTokenRecord, TokenScope } from '../../store/index.ts';
+import { loginLimited } from '../auth.ts';
 import type { ApiContext } from '../context.ts';
 import { bodyOf, optionalString } from '../input.ts';
 
@@ -20,7 +21,10 @@ export function tokenJson(t: ApiTokenRecord) {
 
 const admin = { config: { scope: 'admin' as const } };
 
-export default function tokens({ app, store, bus }: ApiContext) {
+/** A token's value (rather than its ID) in the path. */
+const isTokenValue = (s: string) => s.startsWith('hwt_');
+
+export default function tokens({ app, store, bus, limiter }: ApiContext) {
   app.post('/v1/access_tokens', admin, async (req, reply) => {
     const body = bodyOf(req.body);
     const name = optionalString(body, ['name'], NAME);
@@ -44,12 +48,16 @@ export default function tokens({ app, store, bus }: ApiContext) {
   // Particle's `particle logout`: the token that makes the call revokes itself (any scope).
   app.delete('/v1/access_tokens/current', { config: { scope: 'read' as const } }, async (req) => revoke(req.token!));
 
-  // By ID, or by the token itself (Particle's `particle token revoke <token>` sends the value).
-  app.delete('/v1/access_tokens/:id', admin, async (req: FastifyRequest<{ Params: { id: string } }>) => {
+  // By ID (an admin token), or by the token's value, which is its own credential: Particle's
+  // `particle token revoke <token>` sends the value, with no bearer token of ours.
+  const byIdOrValue = { config: { scope: (req: FastifyRequest) => (isTokenValue((req.params as { id: string }).id) ? 'public' as const : 'admin' as const) } };
+  app.delete('/v1/access_tokens/:id', byIdOrValue, async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
     const { id } = req.params;
-    const found = (await store.tokens.list()).find((t) => t.id === id) ?? (id.startsWith('hwt_') ? await store.tokens.findByHash(hashSecret(id)) : undefined);
-    // A token's value is a secret: never echoed back.
-    if (!found) throw new NotFoundError('TOKEN_NOT_FOUND', id.startsWith('hwt_') ? 'no such API token' : `no API token ${id}`);
+    if (isTokenValue(id) && limiter.blocked(req.ip, 'http')) return loginLimited(reply);
+    const found = isTokenValue(id) ? await store.tokens.findByHash(hashSecret(id)) : (await store.tokens.list()).find((t) => t.id === id);
+    // A token's value is a secret: never echoed back, and a wrong one counts as a failed login.
+    if (!found && isTokenValue(id)) limiter.failed(req.ip, 'http');
+    if (!found) throw new NotFoundError('TOKEN_NOT_FOUND', isTokenValue(id) ? 'no such API token' : `no API token ${id}`);
     return revoke(found);
   });
 }

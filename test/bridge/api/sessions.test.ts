@@ -66,6 +66,18 @@ test('revoking by the token\'s value (particle token revoke) ends its sessions t
   assert.is((await b.call('GET', '/v1/devices', undefined, t.token)).status, 401);
 });
 
+test('revoking by value needs no other token: the value is its own credential (what particle-cli sends); by ID it needs an admin', async () => {
+  const t = await token('by-value-alone');
+  const reader = await token('reader');
+  assert.is((await b.call('DELETE', `/v1/access_tokens/${t.id}`, undefined, null)).status, 401, 'by ID, no token');
+  assert.is((await b.call('DELETE', `/v1/access_tokens/${t.id}`, undefined, reader.token)).status, 403, 'by ID, a read token');
+  assert.is((await b.call('GET', '/v1/devices', undefined, t.token)).status, 200, 'still valid');
+  const s = await stream(t.token);
+  assert.is((await b.call('DELETE', `/v1/access_tokens/${t.token}`, undefined, null)).status, 200);
+  await within(s.ended, 1000, 'the stream');
+  assert.is((await b.call('GET', '/v1/devices', undefined, t.token)).status, 401);
+});
+
 test('DELETE /v1/access_tokens/current (particle logout) revokes the calling token, read scope included', async () => {
   const t = await token('logout');
   const s = await stream(t.token);
