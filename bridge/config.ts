@@ -55,6 +55,12 @@ export interface BridgeConfig {
   egressDeny: string[];
   /** Webhooks may connect to these ranges even when denied; a built-in deny only by an entry inside it. Default none. */
   egressAllow: string[];
+  /**
+   * Reverse proxies in front of the HTTP port (CIDRs, addresses, `loopback`, `private`): a
+   * request from one of them is taken to come from its X-Forwarded-For client (login limits,
+   * logs). Default none: the peer's address, always.
+   */
+  trustProxy: string[];
   /** Requests in flight per target host. Default 32. */
   hostConcurrency: number;
   /**
@@ -103,6 +109,7 @@ export const defaults: BridgeConfig = {
   webhookTimeoutMs: 20_000, // 20 s, as Particle
   egressDeny: [], // private ranges and loopback allowed: a self-hosted bridge calls its own network
   egressAllow: [],
+  trustProxy: [],
   hostConcurrency: 32,
   sendThread: 'auto',
   hostQueue: 1_000,
@@ -132,6 +139,7 @@ const env: Record<string, keyof BridgeConfig> = {
   HOOKWIRE_WEBHOOK_TIMEOUT_MS: 'webhookTimeoutMs',
   HOOKWIRE_EGRESS_DENY: 'egressDeny',
   HOOKWIRE_EGRESS_ALLOW: 'egressAllow',
+  HOOKWIRE_TRUST_PROXY: 'trustProxy',
   HOOKWIRE_HOST_CONCURRENCY: 'hostConcurrency',
   HOOKWIRE_HOST_QUEUE: 'hostQueue',
   HOOKWIRE_SEND_THREAD: 'sendThread',
@@ -208,13 +216,15 @@ function checkTlsFiles(config: BridgeConfig): void {
 }
 
 /** A CIDR list (comma-separated text, or a list): its entries, each checked; names the field and the entry at fault. */
-function rangeList(field: 'egressDeny' | 'egressAllow', value: unknown): string[] {
+const RANGE_ENV = { egressDeny: 'HOOKWIRE_EGRESS_DENY', egressAllow: 'HOOKWIRE_EGRESS_ALLOW', trustProxy: 'HOOKWIRE_TRUST_PROXY' } as const;
+
+function rangeList(field: keyof typeof RANGE_ENV, value: unknown): string[] {
   const entries = (Array.isArray(value) ? value.map(String) : String(value).split(',')).map((e) => e.trim()).filter((e) => e !== '');
   try {
     parseRangeList(entries);
   } catch (err) {
     if (!(err instanceof EgressRuleError)) throw err;
-    throw new HookwireError('CONFIG_INVALID', `${field} (HOOKWIRE_${field === 'egressDeny' ? 'EGRESS_DENY' : 'EGRESS_ALLOW'}): ${err.message}`, { field });
+    throw new HookwireError('CONFIG_INVALID', `${field} (${RANGE_ENV[field]}): ${err.message}`, { field });
   }
   return entries;
 }
@@ -246,6 +256,7 @@ export function makeConfig(overrides: Partial<Record<keyof BridgeConfig, unknown
     webhookTimeoutMs: Number(c.webhookTimeoutMs),
     egressDeny: rangeList('egressDeny', c.egressDeny),
     egressAllow: rangeList('egressAllow', c.egressAllow),
+    trustProxy: rangeList('trustProxy', c.trustProxy),
     hostConcurrency: Number(c.hostConcurrency),
     sendThread: c.sendThread as BridgeConfig['sendThread'],
     hostQueue: Number(c.hostQueue),

@@ -21,7 +21,7 @@ import { observe } from './observers.ts';
 import { openSqliteStore, parseSecretKeys, sealIntegrations, type Store } from './store/index.ts';
 import { checkExposure, insecureMessage, openTls, type ReloadReason, type TlsSource } from './tls/index.ts';
 import { version } from './version.ts';
-import { createWebhooks, webhookDefaults, type Webhooks } from './webhooks/index.ts';
+import { createWebhooks, parseRangeList, rangeMatcher, webhookDefaults, type Webhooks } from './webhooks/index.ts';
 
 export { makeConfig, version, type BridgeConfig };
 
@@ -137,7 +137,8 @@ export async function startBridge(overrides: Partial<Record<keyof BridgeConfig, 
   const detachObservers = observe([metrics, dashboard, doctor.tracker], { bus, webhooks });
 
   const api = createApi({ store, bus, ingest, broker, webhooks, metrics, dashboard, doctor, logger, limiter, version, maxBodyBytes: config.maxBodyBytes,
-    sseKeepAliveMs: config.sseKeepAliveMs, sseMaxBufferedBytes: config.sseMaxBufferedBytes, tls });
+    sseKeepAliveMs: config.sseKeepAliveMs, sseMaxBufferedBytes: config.sseMaxBufferedBytes, tls,
+    trustProxy: config.trustProxy.length > 0 ? rangeMatcher(parseRangeList(config.trustProxy)) : undefined });
 
   let mqttPort = 0;
   let mqttsPort: number | undefined;

@@ -31,6 +31,8 @@ export interface ApiOptions {
   sseKeepAliveMs: number;
   /** Bytes an event stream may fall behind before it is cut off. */
   sseMaxBufferedBytes: number;
+  /** Peers whose X-Forwarded-For names the client (reverse proxies); none: the peer is the client. */
+  trustProxy?: ((address: string) => boolean) | undefined;
   /** Serve HTTPS with this certificate; plain HTTP without. */
   tls?: TlsSource | undefined;
 }

@@ -45,6 +45,8 @@ export function createApi(options: ApiOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.maxBodyBytes,
     forceCloseConnections: true,
+    // req.ip: the X-Forwarded-For client when the peer is a trusted proxy, else the peer.
+    trustProxy: options.trustProxy ? (address: string) => options.trustProxy!(address) : false,
     ...(options.tls ? { serverFactory: httpsServer(options.tls) } : {}),
   });
   // Particle's clients send forms as often as JSON.

@@ -114,6 +114,12 @@ function within(inner: Range, outer: Range): boolean {
 
 const familyOf = (address: string): Family => (address.includes(':') ? 'ipv6' : 'ipv4');
 
+/** Whether an address lies in one of `ranges` (IPv4-mapped IPv6 spellings match IPv4 ranges). */
+export function rangeMatcher(ranges: Range[]): (address: string) => boolean {
+  const list = blockList(ranges);
+  return (address) => list.check(address, familyOf(address));
+}
+
 /** NAT64's well-known prefix (RFC 6052) carries an IPv4 address a local gateway would reach. */
 const NAT64 = blockList([parseRange('64:ff9b::/96')]);
 

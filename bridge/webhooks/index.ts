@@ -31,7 +31,7 @@ export { attemptCode, webhookId, type AttemptRecord, type AttemptResult, type Jo
 export { toLog, type DeliveryLog } from './delivery-log.ts';
 export { testEvent, type TestInput, type TestResult } from './dry-run.ts';
 export type { AttemptObserver, EngineHooks } from './engine.ts';
-export { EgressPolicy, EgressRuleError, egressDefaults, parseRangeList, type EgressRules, type ListenAddress } from './egress.ts';
+export { EgressPolicy, EgressRuleError, egressDefaults, parseRangeList, rangeMatcher, type EgressRules, type ListenAddress } from './egress.ts';
 export type { IntegrationStatus, FailedDelivery, ReplaySelector };
 
 export interface WebhookOptions extends EngineOptions {
