@@ -146,7 +146,8 @@ test('a name with allowed and denied addresses connects only to the allowed ones
 test('the sending thread applies the same policy, and learns the bridge\'s own API after it started', async () => {
   const there = createThreadSender({ timeoutMs: 2000, maxResponseBytes: 1024, connectionsPerOrigin: 2, egress: { deny: ['169.254.0.0/16'], allow: [] } });
   senders.push(there);
-  assert.is(code(await there.send(get(`${rx.url}/ok`), true)), '200', 'the worker is up, the receiver allowed');
+  // /close ends its connection: the next request opens a new one, which the policy checks.
+  assert.is(code(await there.send(get(`${rx.url}/close`), true)), '200', 'the worker is up, the receiver allowed');
   assert.is(code(await there.send(get('http://169.254.1.1/'), true)), 'EGRESS_DENIED');
   there.addOwnApi([{ address: '127.0.0.1', port: rx.port }]);
   assert.is(code(await there.send(get(`http://127.0.0.1:${rx.port}/other`), true)), 'EGRESS_DENIED', 'a new connection to the "own API" is refused');
