@@ -25,7 +25,7 @@ import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
 import {
   cpuMeter, cpuProfArgs, fmt, fmtKb, intFlag, machineCpuMs, machineInfo, median, numberFlag, onCleanup, printMachine,
-  printTable, registerDevices, runBench, selfCpuMs, sleep, spawnTs, startBridgeProcess, stopAndShowProfile, throwawayTls, writeResults,
+  printTable, registerDevices, runBench, selfCpuMs, sleep, spawnTs, startBridgeProcess, stopAndShowProfile, keyTypeFlag, keyTypeName, throwawayTls, tlsFlags, writeResults,
   UsageError, type Child, type DeviceCredentials,
 } from './lib/bench.ts';
 import { spawnLoad, startLoad, type Load, type LoadOptions, type RemoteLoad } from './load-mqtt.ts';
@@ -119,15 +119,13 @@ await runBench(async () => {
       rounds: { type: 'string', default: '3' },
       generator: { type: 'string', default: 'auto' },
       'cpu-prof': { type: 'boolean', default: false },
-      tls: { type: 'boolean', default: false },
-      'key-type': { type: 'string', default: 'ec' },
+      ...tlsFlags,
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
   if (values.help) return console.log(usage);
   if (!['auto', 'child', 'inline'].includes(values.generator)) throw new UsageError('--generator must be auto, child or inline');
-  if (values['key-type'] !== 'ec' && values['key-type'] !== 'rsa') throw new UsageError('--key-type must be ec or rsa');
   const machine = machineInfo();
   printMachine(machine);
   const options = {
@@ -139,7 +137,7 @@ await runBench(async () => {
     generator: values.generator === 'auto' ? (machine.cores >= 4 ? 'child' : 'inline') : values.generator,
     cpuProf: values['cpu-prof'],
     tls: values.tls,
-    keyType: values['key-type'] === 'rsa' ? 'rsa' as const : 'ec' as const,
+    keyType: keyTypeFlag(values['key-type']),
   };
 
   const nodeArgs = cpuProfArgs(options.cpuProf);
@@ -156,7 +154,7 @@ await runBench(async () => {
       { name: 'bridge over TLS', child: bridge, url: bridge.mqttsUrl!, subscriber: asService, ca: bridge.caPem },
       { name: 'bridge', child: bridge, url: bridge.mqttUrl, subscriber: asService },
     ];
-    console.log(`bridge pid ${bridge.pid} (${bridge.mqttUrl} and ${bridge.mqttsUrl}, ${options.keyType === 'ec' ? 'ECDSA P-256' : 'RSA 2048'} certificate); ` +
+    console.log(`bridge pid ${bridge.pid} (${bridge.mqttUrl} and ${bridge.mqttsUrl}, ${keyTypeName(options.keyType)} certificate); ` +
       `${options.devices} devices × ${options.window} in flight, generator: ${options.generator}`);
   } else {
     // The bare broker gets the bridge's socket options (no Nagle), so the ratio is about the

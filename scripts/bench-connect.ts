@@ -22,7 +22,7 @@ import type { Device } from '../firmware-sdk/index.ts';
 import {
   cpuMeter, cpuProfArgs, fmt, fmtKb, intFlag, machineCpuMs, machineInfo, numberFlag, onCleanup, percentile, pool, printMachine, printTable,
   registerDevices, runBench, type BridgeProcess, type DeviceCredentials, selfCpuMs, sleep, startBridgeProcess, stopAndShowProfile,
-  throwawayTls, UsageError, writeResults,
+  keyTypeFlag, keyTypeName, throwawayTls, tlsFlags, UsageError, writeResults,
 } from './lib/bench.ts';
 
 /** DESIGN.md: 10,000 connected devices with ≤ 40 KB resident memory each. */
@@ -187,28 +187,26 @@ await runBench(async () => {
       concurrency: { type: 'string', default: '100' },
       settle: { type: 'string', default: '2' },
       'cpu-prof': { type: 'boolean', default: false },
-      tls: { type: 'boolean', default: false },
-      'key-type': { type: 'string', default: 'ec' },
+      ...tlsFlags,
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
   if (values.help) return console.log(usage);
-  if (values['key-type'] !== 'ec' && values['key-type'] !== 'rsa') throw new UsageError('--key-type must be ec or rsa');
   const options: Options = {
     devices: intFlag('devices', values.devices),
     concurrency: intFlag('concurrency', values.concurrency),
     settleSec: numberFlag('settle', values.settle),
     cpuProf: values['cpu-prof'],
     tls: values.tls,
-    keyType: values['key-type'],
+    keyType: keyTypeFlag(values['key-type']),
   };
   const machine = machineInfo();
   printMachine(machine);
 
   const tls = options.tls ? await throwawayTls(options.keyType) : undefined;
   const bridge = await startBridgeProcess({ nodeArgs: cpuProfArgs(options.cpuProf), ...(tls ? { tls } : {}) });
-  console.log(`bridge pid ${bridge.pid}, MQTT ${bridge.mqttUrl}${bridge.mqttsUrl ? `, MQTTS ${bridge.mqttsUrl} (${options.keyType === 'ec' ? 'ECDSA P-256' : 'RSA 2048'} certificate)` : ''}; ` +
+  console.log(`bridge pid ${bridge.pid}, MQTT ${bridge.mqttUrl}${bridge.mqttsUrl ? `, MQTTS ${bridge.mqttsUrl} (${keyTypeName(options.keyType)} certificate)` : ''}; ` +
     `registering ${fmt(options.devices)} devices…`);
   const registerStart = performance.now();
   const creds = await registerDevices(bridge, options.devices);

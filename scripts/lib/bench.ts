@@ -467,6 +467,21 @@ export async function startBridgeProcess(options: BridgeProcessOptions = {}): Pr
   return { ...child, mqttPort, httpPort, url, mqttUrl: `mqtt://127.0.0.1:${mqttPort}`, mqttsUrl, caPem, dataDir, adminToken, api };
 }
 
+/** `--tls` and `--key-type`, for the benchmarks that measure what TLS costs (parseArgs options). */
+export const tlsFlags = {
+  tls: { type: 'boolean', default: false },
+  'key-type': { type: 'string', default: 'ec' },
+} as const;
+
+/** `--key-type`: ECDSA P-256 (what certbot asks Let's Encrypt for) or RSA 2048. */
+export function keyTypeFlag(value: string): KeyType {
+  if (value !== 'ec' && value !== 'rsa') throw new UsageError('--key-type must be ec or rsa');
+  return value;
+}
+
+/** How a certificate's key is named in a benchmark's output. */
+export const keyTypeName = (keyType: KeyType) => (keyType === 'ec' ? 'ECDSA P-256' : 'RSA 2048');
+
 /**
  * A throwaway CA and a server certificate for 127.0.0.1 made by openssl in a temp dir removed
  * at the end: what `startBridgeProcess({ tls })` serves and clients trust.
