@@ -19,8 +19,9 @@ import health from './routes/health.ts';
 import integrations from './routes/integrations.ts';
 import metrics from './routes/metrics.ts';
 import tokens from './routes/tokens.ts';
+import user from './routes/user.ts';
 
-const routes = [health, devices, integrations, events, bins, dashboard, doctor, metrics, tokens];
+const routes = [health, devices, integrations, events, bins, dashboard, doctor, metrics, tokens, user];
 
 /**
  * An HTTPS server with the bridge's certificate, kept current when it is renewed. Its timeouts
