@@ -42,6 +42,16 @@ const CODE_TABLE = {
     meaning: 'The TLS certificate or key file could not be read or used: missing, unreadable by the bridge\'s user, not PEM, or the key does not belong to the certificate.',
     check: 'Point HOOKWIRE_TLS_CERT at the certificate with its chain (Let\'s Encrypt: fullchain.pem) and HOOKWIRE_TLS_KEY at its key (privkey.pem); openssl x509 -in <file> -noout -subject -dates shows what a file holds. On a reload the bridge keeps serving the certificate it had.',
   },
+  DATA_DIR_IN_USE: {
+    title: 'Data directory in use',
+    meaning: 'Another bridge is running on this data directory (its PID is in bridge.json there). Two bridges on one directory would write one SQLite file and share one admin token.',
+    check: 'Stop the other bridge (the error names its PID and URL), or give this one its own directory: HOOKWIRE_DATA_DIR or --data-dir. A bridge.json left by a bridge that was killed is taken over by itself once that PID is gone.',
+  },
+  PORT_IN_USE: {
+    title: 'Port in use',
+    meaning: 'Another program (or another bridge) already listens on a port this bridge was asked to use.',
+    check: 'The error names the port and the setting: choose a free port (HOOKWIRE_MQTT_PORT, HOOKWIRE_HTTP_PORT, HOOKWIRE_MQTTS_PORT or their flags), or stop what holds it (ss -ltnp shows who).',
+  },
   BAD_REQUEST: {
     title: 'Bad request', http: 400,
     meaning: 'The request body is missing a field or has one of the wrong type.',

@@ -13,13 +13,15 @@ import { createDoctor } from './doctor/index.ts';
 import { createBroker, type Broker } from './broker/index.ts';
 import { makeConfig, type BridgeConfig } from './config.ts';
 import { EventBus, createIngest, type Ingest } from './events/index.ts';
+import { HookwireError } from './errors.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createLoginLimiter, type LoginLimitOptions } from './login-limit.ts';
 import { privateDir, privateFile } from './data-dir.ts';
 import { createMetrics } from './metrics.ts';
 import { observe } from './observers.ts';
 import { openSqliteStore, parseSecretKeys, sealIntegrations, type Store } from './store/index.ts';
-import { checkExposure, insecureMessage, openTls, type ReloadReason, type TlsSource } from './tls/index.ts';
+import { claimDataDir, type Instance } from './instance.ts';
+import { checkExposure, insecureMessage, openTls, type Exposure, type ReloadReason, type TlsSource } from './tls/index.ts';
 import { version } from './version.ts';
 import { createWebhooks, parseRangeList, rangeMatcher, webhookDefaults, type Webhooks } from './webhooks/index.ts';
 
@@ -96,6 +98,30 @@ export async function startBridge(overrides: Partial<Record<keyof BridgeConfig, 
     : undefined;
   await privateDir(config.dataDir, logger);
   const storePath = config.storePath ?? join(config.dataDir, 'hookwire.db');
+  // One bridge per data directory; tools find it by the same file (bridge/instance.ts).
+  const instance = await claimDataDir(config.dataDir, storePath, logger);
+  try {
+    return await openBridge({ config, logger, options, exposure, tls, storePath, instance });
+  } catch (err) {
+    tls?.close();
+    await instance.release();
+    throw err;
+  }
+}
+
+/** What startBridge settled before opening anything: the config, the lock, TLS. */
+interface Settled {
+  config: BridgeConfig;
+  logger: Logger;
+  options: StartOptions;
+  exposure: Exposure;
+  tls: TlsSource | undefined;
+  storePath: string;
+  instance: Instance;
+}
+
+/** Open the store, wire the event path and listen. */
+async function openBridge({ config, logger, options, exposure, tls, storePath, instance }: Settled): Promise<Bridge> {
   if (storePath !== ':memory:') for (const suffix of ['', '-wal', '-shm']) await privateFile(storePath + suffix, logger, suffix === '');
   const store = await openStore(storePath, config, logger, {
     current: 'secretKey' in options ? options.secretKey : process.env.HOOKWIRE_SECRET_KEY,
@@ -138,17 +164,18 @@ export async function startBridge(overrides: Partial<Record<keyof BridgeConfig, 
 
   const api = createApi({ store, bus, ingest, broker, webhooks, metrics, dashboard, doctor, logger, limiter, version, maxBodyBytes: config.maxBodyBytes,
     sseKeepAliveMs: config.sseKeepAliveMs, sseMaxBufferedBytes: config.sseMaxBufferedBytes, tls,
-    trustProxy: config.trustProxy.length > 0 ? rangeMatcher(parseRangeList(config.trustProxy)) : undefined });
+    trustProxy: config.trustProxy.length > 0 ? rangeMatcher(parseRangeList(config.trustProxy)) : undefined, dataDirIntact: instance.intact });
 
   let mqttPort = 0;
   let mqttsPort: number | undefined;
   let httpPort: number;
   try {
-    if (config.mqttPort !== 'off') mqttPort = await broker.listen(config.host, config.mqttPort);
-    if (tls) mqttsPort = await broker.listenTls(config.host, config.mqttsPort, tls);
+    if (config.mqttPort !== 'off') mqttPort = await portInUse(broker.listen(config.host, config.mqttPort), 'MQTT', config.mqttPort, 'HOOKWIRE_MQTT_PORT or --mqtt-port');
+    if (tls) mqttsPort = await portInUse(broker.listenTls(config.host, config.mqttsPort, tls), 'MQTTS', config.mqttsPort, 'HOOKWIRE_MQTTS_PORT or --mqtts-port');
     broker.attachWebSocket(api.server, '/mqtt', { requireClientCertificate: tls?.clientCa ?? false });
     // fastify names the scheme by its own https option, which a server of ours does not set.
-    await api.listen({ host: config.host, port: config.httpPort, listenTextResolver: (address) => `Server listening at ${tls ? address.replace(/^http:/, 'https:') : address}` });
+    await portInUse(api.listen({ host: config.host, port: config.httpPort, listenTextResolver: (address) => `Server listening at ${tls ? address.replace(/^http:/, 'https:') : address}` }),
+      'HTTP', config.httpPort, 'HOOKWIRE_HTTP_PORT or --http-port');
     httpPort = (api.server.address() as AddressInfo).port;
     // Webhooks may reach its request bins, never the rest of it (webhooks/egress.ts).
     webhooks.addOwnApi(api.addresses().filter((a): a is AddressInfo => typeof a !== 'string'));
@@ -168,6 +195,7 @@ export async function startBridge(overrides: Partial<Record<keyof BridgeConfig, 
   const mqttUrl = mqttPort ? `mqtt://${host}:${mqttPort}` : '';
   const mqttsUrl = mqttsPort === undefined ? undefined : `mqtts://${host}:${mqttsPort}`;
   const wsUrl = `${tls ? 'wss' : 'ws'}://${host}:${httpPort}/mqtt`;
+  await instance.publish({ version, http: url, ...(mqttUrl ? { mqtt: mqttUrl } : {}), ...(mqttsUrl ? { mqtts: mqttsUrl } : {}), ws: wsUrl });
   const listening = [mqttUrl && `MQTT ${mqttUrl}`, mqttsUrl && `MQTTS ${mqttsUrl}`, `${tls ? 'HTTPS' : 'HTTP'} ${url}`, `MQTT over WebSocket ${wsUrl}`];
   logger.info({ mqttPort: mqttPort || null, mqttsPort: mqttsPort ?? null, httpPort, tls: tls !== undefined, dataDir: config.dataDir, store: store.backend, version },
     `Hookwire ${version} listening: ${listening.filter(Boolean).join(', ')}`);
@@ -192,9 +220,20 @@ export async function startBridge(overrides: Partial<Record<keyof BridgeConfig, 
         await dashboard.close(); // its last counts, before the store closes
         metrics.close();
         await store.close();
+        await instance.release();
         logger.info('stopped');
       })();
       return closing;
     },
   };
+}
+
+/** A port already taken, as one line naming the setting to change. */
+async function portInUse<T>(listening: Promise<T>, what: string, port: number, setting: string): Promise<T> {
+  try {
+    return await listening;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    throw new HookwireError('PORT_IN_USE', `the ${what} port ${port} is in use (another program, or another bridge): choose another with ${setting}`, { field: `${what.toLowerCase()}Port`, cause: err });
+  }
 }

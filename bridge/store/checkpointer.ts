@@ -38,6 +38,8 @@ export function startCheckpointer(db: Database.Database, path: string, everyMs =
         const done = (result: { checkpoints: number }) => resolve(result);
         worker.once('message', done);
         worker.once('exit', () => resolve({ checkpoints: 0 }));
+        // Waited for now: without a reference the process could exit before the answer comes.
+        worker.ref();
         worker.postMessage('close');
       });
       return stopping;

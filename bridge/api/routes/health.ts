@@ -2,12 +2,19 @@
 
 import type { ApiContext } from '../context.ts';
 
-export default function health({ app, broker, store, version, startedAt }: ApiContext) {
-  app.get('/health', { config: { scope: 'public' } }, async () => ({
-    ok: true,
-    version,
-    uptime_s: Math.round((Date.now() - startedAt) / 1000),
-    store: store.backend,
-    devices_connected: broker.connectedDevices(),
-  }));
+export default function health({ app, broker, store, version, startedAt, dataDirIntact }: ApiContext) {
+  app.get('/health', { config: { scope: 'public' } }, async (_req, reply) => {
+    const answer = {
+      ok: true,
+      version,
+      uptime_s: Math.round((Date.now() - startedAt) / 1000),
+      store: store.backend,
+      devices_connected: broker.connectedDevices(),
+    };
+    // A data directory deleted or replaced under the bridge: what it writes now goes nowhere
+    // a restart will find. Not healthy, whatever else works.
+    const problem = await dataDirIntact?.();
+    if (problem) return reply.code(503).send({ ...answer, ok: false, code: 'STORE_MISSING', error: `${problem}; restart the bridge (hookwire doctor says more)` });
+    return answer;
+  });
 }
