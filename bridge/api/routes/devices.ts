@@ -5,22 +5,36 @@ import { NotFoundError } from '../../errors.ts';
 import { hashSecret, newDeviceId, newSecret } from '../../ids.ts';
 import type { DeviceRecord, Store } from '../../store/index.ts';
 import type { ApiContext } from '../context.ts';
-import { bodyOf, optionalInt, optionalString } from '../input.ts';
+import { type Body, bodyOf, optionalInt, optionalString } from '../input.ts';
 
 /** Device names: letters, digits, `_` and `-`, as Particle's; never a device ID. */
 const NAME = { pattern: /^(?![0-9a-f]{24}$)[A-Za-z0-9_-]{1,64}$/, describe: 'must be 1-64 characters of A-Z a-z 0-9 _ - and not a device ID' };
+
+/**
+ * `product_id` of a device in no product. Particle never answers null there (a device outside a
+ * product has its platform's ID, and particle-cli prints that platform's name or else
+ * "Product <product_id>"); a Hookwire device has no Particle platform, so it says none, and
+ * `particle list` shows "(Product none)", not "(Product null)".
+ */
+export const NO_PRODUCT = 'none';
 
 /** A device as the API shows it (Particle's field names). */
 export function deviceJson(d: DeviceRecord, connected: boolean) {
   return {
     id: d.id,
     name: d.name,
-    product_id: d.productId,
+    product_id: d.productId ?? NO_PRODUCT,
     firmware_version: d.firmwareVersion,
     connected,
     last_heard: d.lastHeard,
     created_at: d.createdAt,
   };
+}
+
+/** The product a body gives; `"none"` (what a device in no product shows) takes it out of one. */
+function productOf(body: Body): number | null | undefined {
+  if (body.product_id === NO_PRODUCT || body.productId === NO_PRODUCT) return null;
+  return optionalInt(body, ['product_id', 'productId']);
 }
 
 /** Find a device by ID or name, as Particle's API accepts either. */
@@ -36,7 +50,7 @@ export default function devices({ app, store, broker }: ApiContext) {
   app.post('/v1/devices', async (req, reply) => {
     const body = bodyOf(req.body);
     const name = optionalString(body, ['name'], NAME) ?? null;
-    const productId = optionalInt(body, ['product_id', 'productId']) ?? null;
+    const productId = productOf(body) ?? null;
     const firmwareVersion = optionalInt(body, ['firmware_version', 'firmwareVersion']) ?? null;
     const token = newSecret('hwd_');
     const device = await store.devices.create({ id: newDeviceId(), name, productId, firmwareVersion, tokenHash: hashSecret(token) });
@@ -55,7 +69,7 @@ export default function devices({ app, store, broker }: ApiContext) {
     const body = bodyOf(req.body);
     const updated = await store.devices.update(device.id, {
       name: optionalString(body, ['name'], NAME),
-      productId: optionalInt(body, ['product_id', 'productId']),
+      productId: productOf(body),
       firmwareVersion: optionalInt(body, ['firmware_version', 'firmwareVersion']),
     });
     if (!updated) throw new NotFoundError('DEVICE_NOT_FOUND', `no device ${req.params.id}`);

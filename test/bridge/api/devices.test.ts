@@ -130,6 +130,32 @@ test('bad input: each gets a clear error naming the field, and nothing is create
   assert.is(missing.body.code, 'NOT_FOUND');
 });
 
+/** particle-cli 3.43's line for a device in `particle list` (src/lib/ui logDeviceDetail) for IDs no platform has. */
+const particleListType = (d: { product_id: unknown }) => `Product ${d.product_id}`;
+
+test('a device in no product shows product_id "none", never null (particle list: "(Product none)")', async () => {
+  const d = await b.addDevice({ name: 'productless' });
+  const listed = (await b.call('GET', '/v1/devices')).body.find((x: { id: string }) => x.id === d.id);
+  const got = (await b.call('GET', `/v1/devices/${d.id}`)).body;
+  for (const shown of [listed, got]) {
+    assert.is(shown.product_id, 'none');
+    assert.is(particleListType(shown), 'Product none');
+  }
+  const inProduct = await b.addDevice({ name: 'in-product', product_id: 4242 });
+  assert.is((await b.call('GET', `/v1/devices/${inProduct.id}`)).body.product_id, 4242);
+});
+
+test('PUT product_id "none" takes a device out of its product: what GET shows can be sent back', async () => {
+  const d = await b.addDevice({ name: 'leaving', product_id: 77 });
+  const out = await b.call('PUT', `/v1/devices/${d.id}`, { product_id: 'none' });
+  assert.equal([out.status, out.body.product_id], [200, 'none']);
+  assert.is((await b.store.devices.get(d.id))!.productId, null, 'stored as no product');
+  const back = await b.call('PUT', `/v1/devices/${d.id}`, { product_id: 77 });
+  assert.is(back.body.product_id, 77);
+  const bad = await b.call('PUT', `/v1/devices/${d.id}`, { product_id: 'nothing' });
+  assert.equal([bad.status, bad.body.code, bad.body.field], [400, 'BAD_REQUEST', 'product_id']);
+});
+
 test('tokens in the query string never reach the log', async () => {
   await fetch(`${b.url}/v1/devices?access_token=${b.token}`);
   await fetch(`${b.url}/v1/devices?access_token=hwt_secret_in_query`);
