@@ -3,7 +3,7 @@
 
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { findToken } from '../bridge/client/index.ts';
+import { findToken, locateBridge } from '../bridge/client/index.ts';
 import { DEFAULTS, checkOptions, runSimulation, type SimulationOptions } from './fleet.ts';
 import { formatSummary, statusLine } from './status.ts';
 
@@ -18,9 +18,10 @@ Simulated devices publish events to a Hookwire bridge and count the webhook resp
   --duration S             seconds to publish (default: until Ctrl-C)
   --typed                  publish objects like {temp: 21.4, humidity: 41} (CBOR), not text like 21.37
   --name-prefix P          device names P-0001, P-0002, ... (default ${DEFAULTS.namePrefix})
-  --url URL                bridge HTTP API (default HOOKWIRE_URL or http://127.0.0.1:8080)
-  --mqtt URL               broker (default HOOKWIRE_MQTT_URL, else mqtt://<host of --url>:1883,
-                           or mqtts://<host>:8883 when --url is https://)
+  --url URL                bridge HTTP API (default HOOKWIRE_URL, else the bridge running on
+                           HOOKWIRE_DATA_DIR (its bridge.json), else http://127.0.0.1:8080)
+  --mqtt URL               broker (default HOOKWIRE_MQTT_URL, else that bridge's, else
+                           mqtt://<host of --url>:1883, or mqtts://<host>:8883 for https://)
   --ca FILE                PEM file of the CA that signed the bridge's certificate (default HOOKWIRE_CA;
                            without it, Node's trusted roots)
   --token T                API token (default HOOKWIRE_TOKEN or the admin-token file in HOOKWIRE_DATA_DIR)
@@ -68,19 +69,6 @@ const SOURCES: Record<keyof SimulationOptions, { flag?: keyof typeof FLAG_TYPES;
   connectConcurrency: { flag: 'connect-concurrency' },
 };
 
-/**
- * The broker beside the API: `mqtt://<host>:1883`, or `mqtts://<host>:8883` when the API is
- * HTTPS (a bridge with a certificate); '' when apiUrl is no URL (checkOptions says so).
- */
-function defaultMqttUrl(apiUrl: string): string {
-  try {
-    const url = new URL(apiUrl);
-    return url.protocol === 'https:' ? `mqtts://${url.hostname}:8883` : `mqtt://${url.hostname}:1883`;
-  } catch {
-    return '';
-  }
-}
-
 /** Options from flags, then environment, then defaults; throws UsageError naming the flag. */
 function parseOptions(argv: string[], env: NodeJS.ProcessEnv): { options: SimulationOptions; json: boolean } | 'help' {
   let values;
@@ -93,10 +81,10 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): { options: Simula
 
   // Numbers are checked (with the rest) by checkOptions; NaN fails every check.
   const number = (raw: string | undefined) => (raw === undefined ? undefined : raw.trim() === '' ? NaN : Number(raw));
-  const apiUrl = (values.url ?? (env.HOOKWIRE_URL || 'http://127.0.0.1:8080')).replace(/\/+$/, '');
+  const where = locateBridge(env, { url: values.url, mqtt: values.mqtt });
   const options: SimulationOptions = {
-    apiUrl,
-    mqttUrl: values.mqtt ?? (env.HOOKWIRE_MQTT_URL || defaultMqttUrl(apiUrl)),
+    apiUrl: where.http,
+    mqttUrl: where.mqtt,
     ca: values.ca ?? (env.HOOKWIRE_CA || undefined),
     token: values.token ?? findToken(env) ?? '',
     dataDir: resolve(env.HOOKWIRE_DATA_DIR || './data'),

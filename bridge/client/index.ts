@@ -1,6 +1,7 @@
 // The API client every client of the bridge shares (the CLI, the simulator): the bridge at
-// HOOKWIRE_URL (default http://127.0.0.1:8080), reached with HOOKWIRE_TOKEN, else the admin
-// token file in HOOKWIRE_DATA_DIR (default ./data). For a bridge with a certificate from a
+// HOOKWIRE_URL, else the one running on HOOKWIRE_DATA_DIR (default ./data; its bridge.json),
+// else http://127.0.0.1:8080 (locate.ts), reached with HOOKWIRE_TOKEN, else the admin token
+// file in that data directory. For a bridge with a certificate from a
 // private CA (or self-signed), HOOKWIRE_CA names the CA's PEM file; without it, Node's trusted
 // roots verify the bridge, as for any https:// URL. Verification is never switched off.
 
@@ -9,6 +10,9 @@ import { join, resolve } from 'node:path';
 import { Agent, fetch, type Response } from 'undici';
 import { ADMIN_TOKEN_FILE } from '../admin-token.ts';
 import { isTlsCode } from '../codes.ts';
+import { locateBridge, type UrlSource } from './locate.ts';
+
+export { DEFAULT_URL, locateBridge, type BridgeLocation, type UrlSource } from './locate.ts';
 
 export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
@@ -100,30 +104,39 @@ function trusting(path: string | undefined): Agent | undefined {
  * A failure to reach the bridge as an ApiError: a certificate that cannot be verified keeps
  * Node's TLS code (what to fix differs from "is it running?").
  */
-function unreachable(baseUrl: string, err: unknown): ApiError {
+function unreachable(baseUrl: string, from: UrlSource, err: unknown): ApiError {
   const cause = (err as Error & { cause?: Error & { code?: unknown } }).cause;
   const detail = cause?.message ?? (err as Error).message;
   if (typeof cause?.code === 'string' && isTlsCode(cause.code)) {
     return new ApiError(0, cause.code, `cannot verify the bridge's certificate at ${baseUrl} (${detail}); if a private CA signed it, set HOOKWIRE_CA (or --ca) to the CA's PEM file`);
   }
-  return new ApiError(0, 'UNREACHABLE', `cannot reach the bridge at ${baseUrl} (${detail}); is it running? set HOOKWIRE_URL if it is elsewhere`);
+  const where = from === 'default' ? 'the default address; no bridge.json in the data directory' : from;
+  return new ApiError(0, 'UNREACHABLE', `cannot reach the bridge at ${baseUrl} (${where}): ${detail}; is it running? set HOOKWIRE_URL if it is elsewhere`);
+}
+
+/** The body of an answer, parsed; something that does not answer in JSON is not a bridge. */
+async function answerOf(res: Response, baseUrl: string): Promise<any> {
+  const text = await res.text();
+  const type = res.headers.get('content-type') ?? '';
+  if (text && !type.includes('json')) {
+    throw new ApiError(res.status, 'NOT_HOOKWIRE', `${baseUrl} answered HTTP ${res.status} (${type.split(';')[0] || 'no content type'}), not as a Hookwire bridge does: is HOOKWIRE_URL (or the port) right?`);
+  }
+  return text ? JSON.parse(text) : undefined;
 }
 
 /** An answer that is not 2xx, as an ApiError with the bridge's code and message. */
-async function refusal(res: Response): Promise<ApiError> {
-  const text = await res.text();
-  let json: { code?: string; error?: string; error_description?: string } | undefined;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return new ApiError(res.status, json?.code ?? json?.error ?? `HTTP_${res.status}`, json?.error_description ?? json?.error ?? res.statusText);
+function refusal(res: Response, json: { code?: string; error?: string; error_description?: string } | undefined, tokenHint: string | undefined): ApiError {
+  const message = json?.error_description ?? json?.error ?? res.statusText;
+  return new ApiError(res.status, json?.code ?? json?.error ?? `HTTP_${res.status}`, res.status === 401 && tokenHint ? `${message} ${tokenHint}` : message);
 }
 
 export function apiClient(env: NodeJS.ProcessEnv = process.env): ApiClient {
-  const baseUrl = (env.HOOKWIRE_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '');
+  const where = locateBridge(env);
+  const baseUrl = where.http;
   const token = findToken(env);
+  // A bridge that refuses the admin token from the data directory may be another bridge.
+  const tokenHint = env.HOOKWIRE_TOKEN || where.httpFrom === 'bridge.json' ? undefined
+    : `(the admin token of ${where.dataDir}; is ${baseUrl} the bridge that uses that data directory? set HOOKWIRE_DATA_DIR to its directory, or HOOKWIRE_TOKEN)`;
   const dispatcher = trusting(env.HOOKWIRE_CA);
   const via = dispatcher ? { dispatcher } : {};
   return {
@@ -152,9 +165,9 @@ export function apiClient(env: NodeJS.ProcessEnv = process.env): ApiClient {
         } catch (err) {
           if (signal.aborted) return;
           if (idle) throw new ApiError(0, 'STREAM_IDLE', `no answer from ${baseUrl} within ${options.idleMs} ms`);
-          throw unreachable(baseUrl, err);
+          throw unreachable(baseUrl, where.httpFrom, err);
         }
-        if (!res.ok) throw await refusal(res);
+        if (!res.ok) throw refusal(res, await answerOf(res, baseUrl), tokenHint);
         options.onOpen?.();
         const parse = sseParser(onMessage);
         const decoder = new TextDecoder();
@@ -166,7 +179,7 @@ export function apiClient(env: NodeJS.ProcessEnv = process.env): ApiClient {
         } catch (err) {
           if (signal.aborted) return;
           if (idle) throw new ApiError(0, 'STREAM_IDLE', `nothing from ${baseUrl} for ${options.idleMs} ms (not even a keep-alive)`);
-          throw unreachable(baseUrl, err);
+          throw unreachable(baseUrl, where.httpFrom, err);
         }
       } finally {
         clearTimeout(timer);
@@ -184,13 +197,10 @@ export function apiClient(env: NodeJS.ProcessEnv = process.env): ApiClient {
           ...via,
         });
       } catch (err) {
-        throw unreachable(baseUrl, err);
+        throw unreachable(baseUrl, where.httpFrom, err);
       }
-      const text = await res.text();
-      const json = text ? JSON.parse(text) : undefined;
-      if (!res.ok) {
-        throw new ApiError(res.status, json?.code ?? json?.error ?? `HTTP_${res.status}`, json?.error_description ?? json?.error ?? res.statusText);
-      }
+      const json = await answerOf(res, baseUrl);
+      if (!res.ok) throw refusal(res, json, tokenHint);
       return json as T;
     },
   };
