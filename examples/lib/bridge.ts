@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBridge } from '../../bridge/index.ts';
+import { locateBridge } from '../../bridge/client/index.ts';
 import { replaceOrigin, type Template } from './template.ts';
 
 export interface DeviceCredentials {
@@ -58,9 +59,9 @@ export async function openBridge(env: NodeJS.ProcessEnv = process.env): Promise<
     throw new Error(`set both HOOKWIRE_URL and HOOKWIRE_TOKEN to use a running bridge (only ${env.HOOKWIRE_URL ? 'HOOKWIRE_URL' : 'HOOKWIRE_TOKEN'} is set)`);
   }
   if (env.HOOKWIRE_URL && env.HOOKWIRE_TOKEN) {
-    const url = env.HOOKWIRE_URL.replace(/\/+$/, '');
-    // As the simulator does: the broker on the API's host, port 1883, unless told otherwise.
-    const mqttUrl = env.HOOKWIRE_MQTT_URL || `mqtt://${new URL(url).hostname}:1883`;
+    // As the CLI and the simulator do: HOOKWIRE_MQTT_URL, else that bridge's own (bridge.json
+    // in HOOKWIRE_DATA_DIR), else the broker on the API's host, port 1883.
+    const { http: url, mqtt: mqttUrl } = locateBridge(env);
     return wrap({ url, mqttUrl, token: env.HOOKWIRE_TOKEN, description: `running bridge at ${url} (MQTT ${mqttUrl})`, stop: async () => {} });
   }
   const dataDir = await mkdtemp(join(tmpdir(), 'hookwire-example-'));

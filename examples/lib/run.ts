@@ -2,6 +2,7 @@
 // that exits 0 when it completes, 1 with the reason when it fails or hangs.
 
 import { pathToFileURL } from 'node:url';
+import { locateBridge } from '../../bridge/client/index.ts';
 
 /** One transcript line: who speaks (bridge, stand-in, a device), then what happened. */
 export function say(who: string, text: string): void {
@@ -43,12 +44,16 @@ export function isMain(moduleUrl: string): boolean {
   return process.argv[1] !== undefined && pathToFileURL(process.argv[1]).href === moduleUrl;
 }
 
-/** A device's credentials from HOOKWIRE_MQTT_URL, DEVICE_ID and DEVICE_TOKEN, for running device.ts alone. */
+/**
+ * A device's credentials from DEVICE_ID and DEVICE_TOKEN, for running device.ts alone; the
+ * broker from HOOKWIRE_MQTT_URL, else the bridge running on ./data (HOOKWIRE_DATA_DIR), else
+ * mqtt://127.0.0.1:1883.
+ */
 export function deviceFromEnv(env: NodeJS.ProcessEnv = process.env): { mqttUrl: string; deviceId: string; token: string } {
   const missing = ['DEVICE_ID', 'DEVICE_TOKEN'].filter((name) => !env[name]);
   if (missing.length) {
-    throw new Error(`set ${missing.join(' and ')} (and HOOKWIRE_MQTT_URL unless the broker is mqtt://127.0.0.1:1883); ` +
+    throw new Error(`set ${missing.join(' and ')} (and HOOKWIRE_MQTT_URL unless the bridge is the one running on ./data); ` +
       'a device and its token come from `npx hookwire devices add`');
   }
-  return { mqttUrl: env.HOOKWIRE_MQTT_URL || 'mqtt://127.0.0.1:1883', deviceId: env.DEVICE_ID!, token: env.DEVICE_TOKEN! };
+  return { mqttUrl: locateBridge(env).mqtt, deviceId: env.DEVICE_ID!, token: env.DEVICE_TOKEN! };
 }
