@@ -1,5 +1,5 @@
 // The device SDK for Node: Particle's publish/subscribe model over MQTT.
-export { connectDevice, createNodeDevice, mqttTransport, nodeCodec, type NodeDeviceOptions } from './src/node.ts';
+export { CONNECT_TIMEOUT_MS, connectDevice, createNodeDevice, mqttTransport, nodeCodec, type ConnectOptions, type NodeDeviceOptions } from './src/node.ts';
 export {
   createDevice, checkPublish, decodeData, encodeData, sdkError,
   type Device, type DeviceOptions, type EventData, type EventHandler, type Platform,

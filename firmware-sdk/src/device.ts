@@ -117,7 +117,10 @@ export interface Device {
   unsubscribe: (prefix: string, handler?: EventHandler) => void;
   deviceID: () => string;
   connected: () => boolean;
-  /** Events: `connect`, `disconnect` (err), `refused` (SdkError from the bridge), `error` (SdkError). */
+  /**
+   * Events: `connect`, `disconnect` (err), `offline` (SdkError: an attempt to connect failed;
+   * another follows), `refused` (SdkError from the bridge), `error` (SdkError).
+   */
   on: (event: string, listener: (arg?: unknown) => void) => void;
   /** Publishes waiting for a connection. */
   queued: () => number;
@@ -247,6 +250,8 @@ export function createDevice(options: DeviceOptions, platform: Platform): Device
       settleWaiting(err);
       emit('error', err);
     } else if (wanted && retryTimer === null) {
+      // An attempt that failed (the bridge down or unreachable): said, then tried again.
+      if (!was) emit('offline', err);
       // Capped exponential backoff with jitter, so a fleet does not reconnect in step.
       var delay = Math.min(maxDelay, minDelay * Math.pow(2, attempt++));
       retryTimer = timers.setTimeout(() => {

@@ -7,7 +7,7 @@ import { Encoder, decode } from 'cbor-x';
 import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
 import {
-  createDevice, sdkError, type Codec, type Device, type DeviceOptions, type Platform, type Transport,
+  createDevice, sdkError, type Codec, type Device, type SdkError, type DeviceOptions, type Platform, type Transport,
 } from './device.ts';
 import { CBOR_TAG } from './rules.ts';
 
@@ -63,10 +63,12 @@ export function mqttTransport(url: string, tls: TransportTls = {}): Transport {
   let refused = false;
   let lastError: Error | null = null;
   let everConnected = false;
+  let connectedNow = false; // this attempt reached CONNACK
   return {
     connect(creds, handlers) {
       refused = false;
       lastError = null;
+      connectedNow = false;
       if (client) {
         // Keep the stores: QoS 1 publishes still waiting for their PUBACK are sent again.
         client.reconnect({ incomingStore: client.incomingStore, outgoingStore: client.outgoingStore });
@@ -86,6 +88,7 @@ export function mqttTransport(url: string, tls: TransportTls = {}): Transport {
       });
       client.on('connect', () => {
         everConnected = true;
+        connectedNow = true;
         handlers.onConnect();
       });
       client.on('error', (err: Error & { code?: unknown }) => {
@@ -97,6 +100,8 @@ export function mqttTransport(url: string, tls: TransportTls = {}): Transport {
         const detail = err?.message;
         if (refused) return handlers.onClose(sdkError('CONNECT_REFUSED', detail), true);
         if (err && !everConnected && isTlsFailure(err)) return handlers.onClose(sdkError(err.code, detail), true);
+        // An attempt that never got its CONNACK: the bridge is down, or not where the URL says.
+        if (!connectedNow) return handlers.onClose(sdkError('UNREACHABLE', `${url}: ${detail ?? 'the connection closed before the bridge answered'}`), false);
         handlers.onClose(err ? sdkError('CONNECTION_LOST', detail) : null, false);
       });
       client.on('message', (topic, payload) => handlers.onMessage(topic, payload));
@@ -140,6 +145,20 @@ export interface NodeDeviceOptions extends DeviceOptions, TransportTls {
   url?: string;
 }
 
+/** How long `connectDevice` waits for a first connection by default, ms. */
+export const CONNECT_TIMEOUT_MS = 30_000;
+
+export interface ConnectOptions extends NodeDeviceOptions {
+  /**
+   * connectDevice rejects with CONNECT_TIMEOUT (and stops trying) when not connected by then,
+   * ms. Default 30 s; 0 waits as long as it takes. Each failed attempt is an `offline` event
+   * meanwhile (`onOffline`).
+   */
+  timeoutMs?: number;
+  /** Called for each failed attempt before the first connection (the bridge down, a wrong URL). */
+  onOffline?: (err: SdkError) => void;
+}
+
 /** The TLS options given, and only those (mqtt.js would take an `undefined` for a setting). */
 function tlsOptions(o: TransportTls): TransportTls {
   return { ...(o.ca ? { ca: o.ca } : {}), ...(o.cert ? { cert: o.cert } : {}), ...(o.key ? { key: o.key } : {}) };
@@ -155,9 +174,31 @@ export function createNodeDevice(options: NodeDeviceOptions): Device {
   return createDevice(options, platform);
 }
 
-/** A device on Node, connected (rejects with CONNECT_REFUSED on bad credentials). */
-export async function connectDevice(options: NodeDeviceOptions): Promise<Device> {
+/**
+ * A device on Node, connected: rejects with CONNECT_REFUSED on bad credentials, a TLS code on a
+ * certificate that cannot be verified, and CONNECT_TIMEOUT when the bridge cannot be reached in
+ * `timeoutMs`. A device that must wait for its bridge as long as it takes: `timeoutMs: 0`, or
+ * createNodeDevice, `on('offline')` and `connect()`.
+ */
+export async function connectDevice(options: ConnectOptions): Promise<Device> {
   const device = createNodeDevice(options);
-  await device.connect();
+  let last: SdkError | undefined;
+  device.on('offline', (err) => {
+    last = err as SdkError;
+    options.onOffline?.(last);
+  });
+  const ms = options.timeoutMs ?? CONNECT_TIMEOUT_MS;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    if (ms > 0) timer = setTimeout(() => reject(sdkError('CONNECT_TIMEOUT', `not connected within ${ms} ms${last ? ` (${last.message})` : ''}`)), ms);
+  });
+  try {
+    await Promise.race([device.connect(), timeout]);
+  } catch (err) {
+    await device.disconnect();
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
   return device;
 }

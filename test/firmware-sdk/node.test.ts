@@ -180,6 +180,40 @@ test('disconnect fails what is still queued with DISCONNECTED', async () => {
   assert.is((await pending)?.code, 'DISCONNECTED');
 });
 
+test('a bridge that cannot be reached: each attempt is an offline event naming the URL, and connectDevice gives up with CONNECT_TIMEOUT', async () => {
+  const creds = await b.addDevice();
+  const proxy = await mqttProxy(b.mqttPort); // its own: no other device reconnects through it
+  proxy.refuse(true);
+  const offline: SdkError[] = [];
+  try {
+    await connectDevice({ url: proxy.url, deviceId: creds.id, token: creds.token, reconnectMinMs: 20, reconnectMaxMs: 50, timeoutMs: 500, onOffline: (e) => offline.push(e) });
+    assert.unreachable('connected');
+  } catch (err) {
+    assert.is((err as SdkError).code, 'CONNECT_TIMEOUT');
+    assert.match((err as SdkError).message, /not connected within 500 ms \(.*127\.0\.0\.1/);
+  }
+  assert.ok(offline.length >= 2, `${offline.length} offline events`);
+  assert.equal([offline[0]!.code, offline[0]!.message.includes(proxy.url)], ['UNREACHABLE', true]);
+  const attempts = proxy.connections();
+  await sleep(200);
+  assert.is(proxy.connections(), attempts, 'it stopped trying');
+  await proxy.close();
+});
+
+test('timeoutMs: 0 waits as long as it takes: the device connects once the bridge is back', async () => {
+  const creds = await b.addDevice();
+  const proxy = await mqttProxy(b.mqttPort); // its own: no other device reconnects through it
+  proxy.refuse(true);
+  const offline: SdkError[] = [];
+  const connecting = connectDevice({ url: proxy.url, deviceId: creds.id, token: creds.token, reconnectMinMs: 20, reconnectMaxMs: 50, timeoutMs: 0, onOffline: (e) => offline.push(e) });
+  await until(() => offline.length >= 2, 3000, 'failed attempts');
+  proxy.refuse(false);
+  const d = await connecting;
+  assert.ok(d.connected());
+  await d.disconnect();
+  await proxy.close();
+});
+
 test('wrong credentials reject connect with CONNECT_REFUSED and stop retrying', async () => {
   const creds = await b.addDevice();
   const d = createNodeDevice({ url: b.mqttUrl, deviceId: creds.id, token: 'hwd_wrong', reconnectMinMs: 10 });

@@ -15,6 +15,8 @@ export interface MqttProxy {
   cut(): void;
   /** While true, new connections are closed at once. */
   refuse(refuse: boolean): void;
+  /** Connections the client opened so far, refused ones included. */
+  connections(): number;
   /** While true, nothing the broker sends reaches the client (a link that died silently). */
   mute(mute: boolean): void;
   close(): Promise<void>;
@@ -26,9 +28,11 @@ export async function mqttProxy(brokerPort: number): Promise<MqttProxy> {
   let holding = false;
   let refusing = false;
   let muted = false;
+  let accepted = 0;
   const held: { socket: Socket; bytes: Buffer }[] = [];
 
   const server = createServer((client) => {
+    accepted++;
     if (refusing) return client.destroy();
     const upstream = connect(brokerPort, '127.0.0.1');
     const pair: [Socket, Socket] = [client, upstream];
@@ -78,6 +82,7 @@ export async function mqttProxy(brokerPort: number): Promise<MqttProxy> {
     refuse(r) {
       refusing = r;
     },
+    connections: () => accepted,
     mute(m) {
       muted = m;
     },
