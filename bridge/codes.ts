@@ -127,6 +127,11 @@ const CODE_TABLE = {
     meaning: 'A device subscribed into another device\'s private space, or to a $ topic.',
     check: 'Subscribe to the device\'s own <deviceID>/... topics and to shared names only.',
   },
+  PUBLISH_FORBIDDEN: {
+    title: 'Read-only token publishing', mqtt: 'a notice on <clientID>/hookwire/error; the connection stays',
+    meaning: 'A service client logged in with a read-only API token published; read tokens may watch events but not publish them, so the event was dropped.',
+    check: 'Give the publishing service a token with admin scope (hookwire tokens create <name> --scope admin), or stop it publishing on this connection.',
+  },
   PACKET_TOO_LARGE: {
     title: 'MQTT packet too large', mqtt: 'connection closed',
     meaning: 'A packet announced more than 32 KiB; the connection was closed before reading it.', check: 'Check the client\'s payloads; event data is at most 16 KB.',

@@ -7,7 +7,9 @@
 //                      or any username with an API token as password (a service client);
 //                      wrong tokens limited per address; takeovers logged
 //   authorizePublish   a device publishes valid, non-reserved names outside other devices'
-//                      spaces, data within limits; accepted publishes become Events
+//                      spaces, data within limits; a service client needs an admin token;
+//                      accepted publishes become Events, refused ones a notice (the
+//                      connection stays)
 //   authorizeSubscribe a device may not subscribe to `$` topics or another device's space
 //   authorizeForward   a device never receives an event in another device's space,
 //                      whatever it subscribed to (`#` included)
@@ -45,6 +47,7 @@ const BAD_USERNAME_OR_PASSWORD = 4;
 
 /** Where refused publishes go: a `$` topic, which no wildcard matches [MQTT-4.7.2-1]. */
 const DIVERTED_TOPIC = '$hookwire/refused';
+const READ_ONLY_PUBLISH = 'a read-only API token may not publish; use a token with admin scope';
 const EMPTY = Buffer.alloc(0);
 
 /** Client IDs are cut to this in logs: a client may send a 64 KB one. */
@@ -188,7 +191,7 @@ export function createAccess({ store, bus, logger, ingest, limiter, connected }:
 
     packet.retain = false; // nothing is retained, from anyone (Particle has no such thing)
     if (who.kind === 'service') {
-      if (who.scope !== 'admin') return done(new Error('a read-only token may not publish'));
+      if (who.scope !== 'admin') return refusePublish(client, packet, { code: 'PUBLISH_FORBIDDEN', message: READ_ONLY_PUBLISH }, done);
       // Service clients may publish anything; a valid event name also makes a cloud event.
       if (!packet.topic.startsWith('$')) {
         const event = eventFrom(packet.topic, packet.payload as Buffer, { coreid: CLOUD_COREID, productId: null, firmwareVersion: null }, 'cloud');
@@ -198,18 +201,22 @@ export function createAccess({ store, bus, logger, ingest, limiter, connected }:
     }
 
     const event = eventFrom(packet.topic, packet.payload as Buffer, { coreid: who.id, productId: who.productId, firmwareVersion: who.firmwareVersion }, 'device');
-    if (isRefused(event)) {
-      recordRefusal(client, event.code, event.message, packet.topic);
-      // MQTT 3.1.1 has no negative PUBACK and aedes closes the connection when this hook
-      // fails. To refuse one event yet keep the device connected, tell it why, then let the
-      // packet through diverted to a topic nothing can receive; for QoS 1 that acknowledges
-      // it, so the device does not send it again and again.
-      const topic = packet.topic;
-      packet.topic = DIVERTED_TOPIC;
-      packet.payload = EMPTY;
-      return notify(client, { ...event, topic, messageId: packet.qos > 0 ? packet.messageId : undefined }, () => done(null));
-    }
+    if (isRefused(event)) return refusePublish(client, packet, event, done);
     take(event, packet.qos, done);
+  }
+
+  /**
+   * Refuse one publish, keep the client connected. MQTT 3.1.1 has no negative PUBACK and aedes
+   * closes the connection when authorizePublish fails [MQTT-3.3.5-2]. Instead: log it, tell the
+   * client why, then let the packet through diverted to a topic nothing can receive; for QoS 1
+   * that acknowledges it, so the client does not send it again and again.
+   */
+  function refusePublish(client: Client, packet: PublishPacket, refusal: Failure<FixedCode>, done: (err?: Error | null) => void): void {
+    const topic = packet.topic;
+    recordRefusal(client, refusal.code, refusal.message, topic);
+    packet.topic = DIVERTED_TOPIC;
+    packet.payload = EMPTY;
+    notify(client, { ...refusal, topic, messageId: packet.qos > 0 ? packet.messageId : undefined }, () => done(null));
   }
 
   function authorizeSubscribe(client: Client, sub: Subscription, done: (err: Error | null, sub?: Subscription | null) => void): void {

@@ -115,6 +115,41 @@ test('a service client publishes into any device\'s space and receives everythin
   assert.ok(service.topics().includes(`${B.id}/secret`));
 });
 
+test('a read-only token publishing is refused with PUBLISH_FORBIDDEN: logged, counted, told, still connected', async () => {
+  const made = await b.call('POST', '/v1/access_tokens', { name: 'watcher', scope: 'read' });
+  const reader = await mqttClient(b.mqttUrl, { clientId: 'read-only-watcher', username: 'watcher', password: made.body.token });
+  await reader.client.subscribeAsync('#'); // a read token may watch
+  const refused: string[] = [];
+  b.bus.on('refused', (r) => refused.push(r.code));
+  const before = events.length;
+  // Acknowledged, so it is not sent again; a closed connection fails here rather than hanging.
+  await new Promise<void>((resolve, reject) => {
+    const closed = () => reject(new Error('the broker closed the read-only client\'s connection'));
+    reader.client.once('close', closed);
+    reader.client.publish('temp', '21', { qos: 1 }, (err) => {
+      reader.client.off('close', closed);
+      if (err) reject(err); else resolve();
+    });
+  });
+  const notice = () => reader.received.find((r) => r.topic === 'read-only-watcher/hookwire/error');
+  await until(() => notice() !== undefined, 2000, 'the notice');
+  const told = JSON.parse(notice()!.payload.toString());
+  assert.equal([told.code, told.event, typeof told.messageId], ['PUBLISH_FORBIDDEN', 'temp', 'number']);
+  const lines = b.logs.filter((l) => l.deviceId === 'read-only-watcher');
+  assert.ok(lines.some((l) => l.code === 'PUBLISH_FORBIDDEN' && l.topic === 'temp' && l.component === 'broker'), 'logged with its code');
+  assert.not.ok(lines.some((l) => l.code === 'PROTOCOL_ERROR'), 'not logged as a protocol error');
+  assert.equal(refused, ['PUBLISH_FORBIDDEN'], 'on the bus, once');
+  const scraped = await b.call('GET', '/metrics');
+  assert.match(scraped.body, /hookwire_events_in_total\{outcome="refused",source="[a-z]+",code="PUBLISH_FORBIDDEN"\} 1/);
+  await service.client.publishAsync('after-refusal', 'marker', { qos: 1 });
+  await until(() => reader.topics().includes('after-refusal'), 2000, 'the reader still receiving');
+  assert.ok(reader.client.connected, 'the read-only client keeps its connection');
+  assert.not.ok(events.slice(before).some((e) => e.name === 'temp'), 'the refused publish made no event');
+  const got = [...service.received, ...bee.received, ...reader.received].filter((r) => r.topic === 'temp' && r.payload.toString() === '21');
+  assert.equal(got, [], 'no subscriber received it');
+  await reader.end();
+});
+
 test('an accepted publish becomes an event with the publisher\'s identity from the connection', async () => {
   await bee.client.publishAsync('temperature/basement', '{"t":19.5}', { qos: 1 });
   await until(() => events.some((e) => e.name === 'temperature/basement'));
