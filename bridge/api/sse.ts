@@ -71,7 +71,8 @@ export class EventStreams {
   private readonly onRevoked = (tokenId: string) => this.endFor(tokenId);
 
   constructor(private readonly bus: EventBus, private readonly options: StreamOptions, logger: Logger) {
-    this.log = logger.child({ component: 'sse' });
+    // The API's logger as it is: a child with a component of its own would write that key twice.
+    this.log = logger;
     bus.on('token:revoked', this.onRevoked);
   }
 

@@ -96,7 +96,8 @@ function inboundHook(bus: EventBus, log: Logger) {
 }
 
 export default function events({ app, bus, ingest, store, logger, sseKeepAliveMs, sseMaxBufferedBytes }: ApiContext) {
-  const log = logger.child({ component: 'events' });
+  // The API's logger (component: api); a child with its own component would write the key twice.
+  const log = logger;
   const streams = new EventStreams(bus, { keepAliveMs: sseKeepAliveMs, maxBufferedBytes: sseMaxBufferedBytes }, logger);
   app.addHook('preClose', async () => streams.closeAll());
 
