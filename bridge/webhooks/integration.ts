@@ -3,10 +3,13 @@
 // or throws a HookwireError naming the field at fault.
 
 import Mustache from 'mustache';
+import type { HookwireEvent } from '../events/index.ts';
 import { NAME_RULE, isDeviceId, isValidName } from '../../firmware-sdk/rules.ts';
-import { HookwireError, invalidField } from '../errors.ts';
-import { checkSections, checkTemplateShape } from './limits.ts';
+import { HookwireError, TemplateError, invalidField } from '../errors.ts';
+import { checkSections, checkTemplateShape, isHeaderName, isHeaderValue } from './limits.ts';
 import { isCloudResponseName } from './names.ts';
+import { eventView, jsonProblem, render, renderRequest, sampleEvents } from './render.ts';
+import { errorTopic, responseTopic } from './respond.ts';
 import { DEFAULT_RETRY_POLICY, parseRetryPolicy, type RetryPolicy } from './retry.ts';
 import { checkTarget } from './targets.ts';
 
@@ -159,8 +162,79 @@ function checkUrl(alias: string, url: string): void {
   try {
     new URL(sample);
   } catch {
-    invalidField(alias, `is not a valid URL: ${url}`);
+    invalidField(alias, 'is not a valid URL, even with its tags filled in'); // never quoted: it may hold a key
   }
+}
+
+/** What is wrong with a template, found by rendering it: the field, and why. */
+interface Fault {
+  field: string;
+  why: string;
+}
+
+/** How faults found by rendering say that real data would not help. */
+const ANY_EVENT = 'for any event (checked with sample JSON and text data)';
+
+/** A body the headers declare JSON (ndjson is no single JSON document). */
+function sentAsJson(t: WebhookTemplate): boolean {
+  const type = Object.entries(t.headers ?? {}).find(([k]) => k.toLowerCase() === 'content-type')?.[1];
+  return type !== undefined && /(^|[/+])json\s*(;|$)/i.test(type);
+}
+
+/** The position of a JSON problem in a TemplateError from render, never the text around it. */
+const jsonPosition = (message: string) => /not valid JSON( at character \d+)?/.exec(message)?.[0] ?? 'not valid JSON';
+
+/**
+ * The first fault of a template rendered for one event, as a delivery renders it: the request
+ * (URL, json), a body sent as JSON, the headers, the response topics. Messages name the
+ * field and the problem, never the rendered text (it holds the template's literals: keys).
+ */
+function renderFault(t: WebhookTemplate, event: HookwireEvent, names: { url: string; headers: string }): Fault | undefined {
+  const view = eventView(event);
+  let body: string | undefined;
+  try {
+    body = renderRequest(t, event, view).body;
+  } catch (err) {
+    if (!(err instanceof TemplateError)) throw err;
+    if (err.field === 'json') return { field: 'json', why: `renders invalid JSON ${ANY_EVENT}: ${jsonPosition(err.message)}; check its braces, commas and quotes` };
+    return { field: names.url, why: `does not render a valid http(s) URL ${ANY_EVENT}` };
+  }
+  if (t.body !== undefined && sentAsJson(t)) {
+    try {
+      JSON.parse(body ?? '');
+    } catch (err) {
+      return { field: 'body', why: `is sent as JSON (its Content-Type) but renders invalid JSON ${ANY_EVENT}: ${jsonProblem(err)}` };
+    }
+  }
+  for (const [k, v] of Object.entries(t.headers ?? {})) {
+    if (!isHeaderName(render(k, view))) return { field: `${names.headers}.${k}`, why: `renders a header name HTTP does not allow ${ANY_EVENT}` };
+    if (!isHeaderValue(render(v, view))) return { field: `${names.headers}.${k}`, why: `renders a line break or NUL, which HTTP does not allow in a header, ${ANY_EVENT}` };
+  }
+  for (const topic of [responseTopic, errorTopic]) {
+    try {
+      topic(t, event, view);
+    } catch (err) {
+      if (!(err instanceof TemplateError)) throw err;
+      return { field: err.field!, why: `does not render a valid event name (A-Z a-z 0-9 _ - /, up to 256 characters) ${ANY_EVENT}` };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Render a template before it is saved, over sample events (render.ts `sampleEvents`): it is
+ * refused (400 TEMPLATE_INVALID naming the field) only when no sample renders a request that
+ * could be sent, so what fails is the template, never the sample's data. Without this, a
+ * json template with a stray brace was accepted and failed on every event.
+ */
+function checkRenders(t: WebhookTemplate, names: { url: string; headers: string }): void {
+  let first: Fault | undefined;
+  for (const event of sampleEvents(t)) {
+    const fault = renderFault(t, event, names);
+    if (!fault) return;
+    first ??= fault;
+  }
+  if (first) invalidField(first.field, first.why, 'TEMPLATE_INVALID');
 }
 
 export interface ParseOptions {
@@ -272,7 +346,10 @@ export function parseTemplate(raw: unknown, options: ParseOptions = {}): Webhook
     if (value !== undefined) template[f] = value;
   }
   if (bool(input, 'dynamicHost', false)) template.dynamicHost = true;
-  if (!options.stored) checkTarget(template, urlAlias);
+  if (!options.stored) {
+    checkTarget(template, urlAlias);
+    checkRenders(template, { url: urlAlias, headers: headersAlias });
+  }
   return template;
 }
 

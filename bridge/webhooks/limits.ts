@@ -78,6 +78,11 @@ export function checkSections(field: string, template: string): void {
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const BAD_HEADER_VALUE = /[\r\n\0]/;
 
+/** Whether HTTP can carry a header of this rendered name. */
+export const isHeaderName = (name: string): boolean => HEADER_NAME.test(name);
+/** Whether HTTP can carry this rendered header value (no CR, LF or NUL). */
+export const isHeaderValue = (value: string): boolean => !BAD_HEADER_VALUE.test(value);
+
 /** The bytes a request takes on the wire, near enough: URL, headers, body. */
 function requestBytes(r: OutgoingRequest): number {
   let bytes = r.url.length + (r.body === undefined ? 0 : Buffer.byteLength(r.body));
@@ -95,8 +100,8 @@ export function checkRequest(r: OutgoingRequest, maxBytes: number = MAX_REQUEST_
     return { code: 'REQUEST_TOO_LARGE', message: `request too large: it rendered to ${bytes} bytes, over the ${maxBytes}-byte limit` };
   }
   for (const name in r.headers) {
-    if (!HEADER_NAME.test(name)) return { code: 'TEMPLATE_INVALID', message: 'template error: headers: a header name rendered with characters HTTP does not allow' };
-    if (BAD_HEADER_VALUE.test(r.headers[name]!)) {
+    if (!isHeaderName(name)) return { code: 'TEMPLATE_INVALID', message: 'template error: headers: a header name rendered with characters HTTP does not allow' };
+    if (!isHeaderValue(r.headers[name]!)) {
       return { code: 'TEMPLATE_INVALID', message: `template error: headers.${name}: rendered a line break or NUL, which HTTP does not allow in a header` };
     }
   }

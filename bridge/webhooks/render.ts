@@ -84,6 +84,82 @@ export function eventView(event: HookwireEvent): View {
   return view;
 }
 
+/** Names a view always has (eventView): a template's tag of one of these is no data field. */
+const PREDEFINED = new Set([
+  'PARTICLE_DEVICE_ID', 'PARTICLE_EVENT_NAME', 'PARTICLE_EVENT_VALUE', 'PARTICLE_PUBLISHED_AT', 'PARTICLE_EVENT_ID',
+  'PRODUCT_ID', 'PRODUCT_USER_ID', 'PRODUCT_VERSION', 'PARTICLE_EVENT_JSON', 'PARTICLE_EVENT_BASE64',
+  'SPARK_EVENT_NAME', 'SPARK_EVENT_VALUE', 'SPARK_CORE_ID', 'SPARK_PUBLISHED_AT',
+]);
+
+type Token = [string, string, number, number, Token[]?];
+
+/** The variables a mustache template looks up (tags and sections, at any depth), once each. */
+export function templateVariables(template: string, into = new Set<string>()): Set<string> {
+  if (!template.includes('{{')) return into;
+  const stack = [Mustache.parse(template) as unknown as Token[]];
+  while (stack.length) {
+    for (const [type, name, , , children] of stack.pop()!) {
+      if ((type === 'name' || type === '&' || type === '#' || type === '^') && name !== '.') into.add(name);
+      if (children) stack.push(children);
+    }
+  }
+  return into;
+}
+
+/** Every templated string of a template: the URL, bodies, query, headers, auth, response topics. */
+function templatedStrings(t: WebhookTemplate): string[] {
+  const out = [t.url];
+  const walk = (v: TemplateValue | undefined): void => {
+    if (typeof v === 'string') out.push(v);
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') for (const [k, inner] of Object.entries(v)) { out.push(k); walk(inner); }
+  };
+  walk(t.json);
+  walk(t.form);
+  walk(t.query);
+  walk(t.headers);
+  for (const s of [t.body, t.auth?.username, t.auth?.password, t.responseTopic, t.errorResponseTopic]) if (s !== undefined) out.push(s);
+  return out;
+}
+
+/** A device ID for sample events, when the template names none. */
+const SAMPLE_DEVICE = '0123456789abcdef01234567';
+
+/**
+ * Events a template is rendered with when it is saved, before any device sends one. A
+ * template is refused only when no sample renders a usable request, so a template valid for
+ * real devices is never refused for the sample's sake:
+ *
+ *   1. JSON data giving every variable the template uses a value that fits anywhere: a
+ *      number (1), bare in JSON, in a URL, a header, a topic; dotted names nested
+ *      (`{{a.b}}` → {"a":{"b":1}}), sections entered once;
+ *   2. the plain text "1": every data variable empty, inverted sections taken
+ *      (`{{^t}}null{{/t}}`), PARTICLE_EVENT_VALUE a number.
+ *
+ * The name is the trigger (real names start with it), the product and firmware version 1.
+ */
+export function sampleEvents(t: WebhookTemplate): HookwireEvent[] {
+  const names = new Set<string>();
+  for (const s of templatedStrings(t)) templateVariables(s, names);
+  const data: Record<string, unknown> = {};
+  for (const name of names) {
+    const path = name.split('.');
+    if (PREDEFINED.has(path[0]!)) continue;
+    let at = data;
+    for (const part of path.slice(0, -1)) {
+      if (typeof at[part] !== 'object' || at[part] === null) at[part] = {};
+      at = at[part] as Record<string, unknown>;
+    }
+    const last = path.at(-1)!;
+    if (at[last] === undefined) at[last] = 1; // a name also used as an object keeps the object
+  }
+  const sample = (text: string): HookwireEvent => ({
+    id: 'sample', name: t.event, data: text, type: 'text', published_at: new Date().toISOString(),
+    coreid: t.deviceID ?? SAMPLE_DEVICE, product_id: 1, fw_version: 1,
+  });
+  return [sample(JSON.stringify(data)), sample('1')];
+}
+
 /** Particle's default fields, in its order. */
 function defaultFields(event: HookwireEvent): [string, string][] {
   return [['event', event.name], ['data', event.data], ['published_at', event.published_at], ['coreid', event.coreid]];
@@ -118,7 +194,7 @@ function hasHeader(headers: Record<string, string>, name: string): boolean {
  * What is wrong with rendered JSON, without quoting it: V8's messages quote the text, and the
  * text holds the template's literals (keys, tokens) beside the device's data.
  */
-function jsonProblem(err: unknown): string {
+export function jsonProblem(err: unknown): string {
   const position = /position (\d+)/.exec((err as Error).message)?.[1];
   return position === undefined ? 'not valid JSON' : `not valid JSON at character ${position}`;
 }

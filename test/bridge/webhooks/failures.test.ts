@@ -141,6 +141,8 @@ test('bad templates are refused at creation, naming the field, and nothing is st
     [{ event: 'x', url, body: '{{unclosed' }, 'body', 'TEMPLATE_INVALID'],
     [{ event: 'x', url, headers: { 'X-A': '{{/close}}' } }, 'headers.X-A', 'TEMPLATE_INVALID'],
     [{ event: 'x', url, responseTemplate: '{{#a}}' }, 'responseTemplate', 'TEMPLATE_INVALID'],
+    [{ event: 'x', url, json: '{"t": {{{t}}}' }, 'json', 'TEMPLATE_INVALID'],
+    [{ event: 'x', url, responseTopic: 'answers for {{PARTICLE_DEVICE_ID}}' }, 'responseTopic', 'TEMPLATE_INVALID'],
     [{ event: 'x', url, headers: 'nope' }, 'headers', 'BAD_REQUEST'],
     [{ event: 'x', url, auth: { username: 1 } }, 'auth.username', 'BAD_REQUEST'],
     [{ event: 'x', url, deviceID: 'not-a-device' }, 'deviceID', 'BAD_REQUEST'],
@@ -167,7 +169,8 @@ test('a template that fails to render at delivery: TEMPLATE_INVALID in hook-erro
   assert.match(brokenUrl.error, /^template error: url: rendered to an invalid URL/);
 
   rx.on('/ok-but-topic', (_req, res) => res.end('an answer to route'));
-  const brokenTopic = await failWith(`${rx.url}/ok-but-topic`, { responseTopic: 'answers for {{PARTICLE_DEVICE_ID}}' });
+  // Valid for a room without spaces (so accepted at creation), not for this event's.
+  const brokenTopic = await failWith(`${rx.url}/ok-but-topic`, { responseTopic: 'answers/{{{room}}}' }, '{"room":"living room"}');
   assert.is(brokenTopic.counters.last_error.code, 'TEMPLATE_INVALID');
   assert.match(brokenTopic.error, /responseTopic: rendered an invalid event name/);
   assert.is(rx.requests.filter((r) => r.url === '/never').length, 0, 'nothing was sent for the broken json');

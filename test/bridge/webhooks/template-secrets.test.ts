@@ -57,9 +57,9 @@ test('device data that breaks a string json template (a trailing backslash) does
 
 test('a responseTopic that renders an invalid name does not reveal its literal', async () => {
   rx.on('/answer', (_req, res) => res.end('ok'));
-  const created = await b.call('POST', '/v1/integrations', { event: 'leak3', url: `${rx.url}/answer`, responseTopic: `${SECRET} {{PARTICLE_EVENT_NAME}}` });
+  const created = await b.call('POST', '/v1/integrations', { event: 'leak3', url: `${rx.url}/answer`, responseTopic: `${SECRET}/{{{room}}}` });
   assert.is(created.status, 201, JSON.stringify(created.body));
-  await device.publish('leak3', 'x', { qos: 1 });
+  await device.publish('leak3', '{"room":"living room"}', { qos: 1 }); // a space: no event name
   const topic = `${device.deviceID()}/hook-error/leak3/0`;
   await until(() => heard.some((h) => h.name === topic), 3000, topic);
   await b.webhooks.idle();
