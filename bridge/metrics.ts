@@ -15,7 +15,8 @@ import { attemptCode, type Webhooks } from './webhooks/index.ts';
 
 export interface MetricsSources {
   broker: Pick<Broker, 'connectedDevices'>;
-  webhooks: Pick<Webhooks, 'lanes' | 'sleepingHosts'>;
+  /** `list`: the integrations there are, so a deleted one's series go with it. */
+  webhooks: Pick<Webhooks, 'lanes' | 'sleepingHosts' | 'list'>;
   store: Pick<Store, 'deliveries'>;
   limiter: Pick<LoginLimiter, 'failures' | 'refusals'>;
 }
@@ -35,15 +36,21 @@ export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 /**
  * prom-client hashes a label object on every inc() or observe(); the hot path (every event,
  * every attempt) uses a child bound to its labels instead, hashed once, made on first use.
+ * `forget` drops the children whose first label is given (a deleted integration's).
  */
-function bound<L extends string[], C>(make: (...labels: L) => C): (...labels: L) => C {
+function bound<L extends string[], C>(make: (...labels: L) => C): ((...labels: L) => C) & { forget(first: string): void } {
   const children = new Map<string, C>();
-  return (...labels) => {
+  const get = (...labels: L) => {
     const key = labels.join('\n');
     let child = children.get(key);
     if (!child) children.set(key, (child = make(...labels)));
     return child;
   };
+  return Object.assign(get, {
+    forget(first: string) {
+      for (const key of children.keys()) if (key === first || key.startsWith(`${first}\n`)) children.delete(key);
+    },
+  });
 }
 
 function sourceOf(event: HookwireEvent): 'device' | 'cloud' | 'api' {
@@ -78,6 +85,9 @@ export function createMetrics(sources: MetricsSources): Metrics {
     help: 'Delivery attempts by integration, outcome (success, failure, skipped, stopped) and code (HTTP status or error code).',
     labelNames: ['integration_id', 'outcome', 'code'] as const,
     registers,
+    collect() {
+      forgetDeleted();
+    },
   });
   const latency = new Histogram({
     name: 'hookwire_delivery_duration_seconds',
@@ -135,8 +145,39 @@ export function createMetrics(sources: MetricsSources): Metrics {
   }
 
   const eventIn = bound((outcome: string, source: string, code: string) => eventsIn.labels({ outcome, source, code }));
-  const attempt = bound((id: string, outcome: string, code: string) => deliveries.labels({ integration_id: id, outcome, code }));
+  const attempt = bound((id: string, outcome: string, code: string) => {
+    track(id, outcome, code);
+    return deliveries.labels({ integration_id: id, outcome, code });
+  });
   const duration = bound((id: string) => latency.labels({ integration_id: id }));
+
+  /** The label sets each integration has series under (noted as each is first made): what to remove when it is deleted. */
+  const seriesOf = new Map<string, Set<string>>();
+  function track(id: string, outcome: string, code: string): void {
+    let labels = seriesOf.get(id);
+    if (!labels) seriesOf.set(id, (labels = new Set()));
+    labels.add(`${outcome}\n${code}`);
+  }
+  /**
+   * Remove the series of integrations deleted since the last scrape, at scrape time (read from
+   * the registry, as the gauges are): whatever deleted it, and an attempt that was in flight
+   * when it went (which adds its series back after the deletion) is removed at the next one.
+   */
+  function forgetDeleted(): void {
+    if (seriesOf.size === 0) return;
+    const present = new Set(webhooks.list().map((i) => i.id));
+    for (const [id, labels] of seriesOf) {
+      if (present.has(id)) continue;
+      for (const key of labels) {
+        const [outcome, code] = key.split('\n') as [string, string];
+        deliveries.remove({ integration_id: id, outcome, code });
+      }
+      latency.remove({ integration_id: id });
+      attempt.forget(id);
+      duration.forget(id);
+      seriesOf.delete(id);
+    }
+  }
 
   return {
     registry,

@@ -122,6 +122,21 @@ test('a refused publish counts under its code', async () => {
   await until(async () => value(await scrape(), 'hookwire_events_in_total', labels) === before + 1, 3000, 'the refusal counter');
 });
 
+test('a deleted integration\'s series leave /metrics at once; the others stay', async () => {
+  const gone = (await b.call('POST', '/v1/integrations', { event: 'metric-gone', url: `${target.url}/ok`, requestType: 'POST' })).body.id as string;
+  await device!.client.publishAsync('metric-gone', 'x', { qos: 1 });
+  await device!.client.publishAsync('metric-ok', 'x', { qos: 1 });
+  await b.webhooks.idle();
+  const mine = (samples: Sample[], id: string) => samples.filter((x) => x.labels.integration_id === id).map((x) => x.name);
+  const before = await scrape();
+  assert.ok(mine(before, gone).includes('hookwire_deliveries_total') && mine(before, gone).includes('hookwire_delivery_duration_seconds_count'), 'series to remove');
+  assert.is((await b.call('DELETE', `/v1/integrations/${gone}`)).status, 204);
+  const after = await scrape();
+  assert.equal(mine(after, gone), [], 'no series of the deleted integration');
+  assert.equal(mine(after, okHook).sort(), mine(before, okHook).sort(), 'the others keep theirs');
+  assert.is(value(after, 'hookwire_deliveries_total', { integration_id: okHook, outcome: 'success', code: '200' }), value(before, 'hookwire_deliveries_total', { integration_id: okHook, outcome: 'success', code: '200' }));
+});
+
 test('two bridges in one process keep their own metrics', async () => {
   const mine = await scrape();
   const theirs = await scrape(other);
@@ -137,7 +152,7 @@ test('in memory: sources by coreid, API refusals, and detaching the observer sto
   const observers = new Set<AttemptObserver>();
   const m = createMetrics({
     broker: { connectedDevices: () => 3 },
-    webhooks: { lanes: () => [{ host: 'a.example', active: 2, waiting: 5 }], sleepingHosts: () => [{ host: 'b.example', until: Date.now() + 1000 }] },
+    webhooks: { lanes: () => [{ host: 'a.example', active: 2, waiting: 5 }], sleepingHosts: () => [{ host: 'b.example', until: Date.now() + 1000 }], list: () => [] },
     store: { deliveries: { counts: async () => ({ pending: 4, running: 1, done: 0, failed: 7 }) } as never },
     limiter: { failures: { mqtt: 2, http: 1 }, refusals: { mqtt: 0, http: 5 } },
   });
