@@ -28,7 +28,7 @@ export function render(s: Summary): string[] {
   if (s.failures_by_code.length === 0) return [...out, '', 'No failures in this period.'];
   out.push('', 'Failures by code:');
   for (const c of s.failures_by_code) out.push(`  ${c.code.padEnd(20)} ${String(c.count).padStart(7)}  ${c.title}: ${c.check}`);
-  out.push('', `Failures (${s.failures.total} kinds${s.failures.total > s.failures.rows.length ? `, the ${s.failures.rows.length} most frequent shown` : ''}):`);
+  out.push('', `Failures (${s.failures.total} ${s.failures.total === 1 ? 'kind' : 'kinds'}${s.failures.total > s.failures.rows.length ? `, the ${s.failures.rows.length} most frequent shown` : ''}):`);
   out.push(...table([
     ['INTEGRATION', 'EVENT', 'TYPE', 'FAILURE', 'COUNT', 'FIRST SEEN', 'LAST SEEN'],
     ...s.failures.rows.map((r) => [r.integration_id ?? '-', r.event ?? '-', r.type, r.description, String(r.count), r.first_seen, r.last_seen]),
