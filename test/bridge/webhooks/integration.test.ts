@@ -171,7 +171,7 @@ test('PUT and PATCH: a change that cannot render is refused and the integration 
   const after = (await b.call('GET', `/v1/integrations/${id}`)).body.integration;
   assert.equal([after.json, after.headers, after.responseTopic, after.updated_at], [before.json, before.headers, before.responseTopic, before.updated_at]);
   const [stored] = await b.store.integrations.list();
-  assert.equal(stored!.template.json, good.json);
+  assert.equal((stored!.template as { json?: unknown }).json, good.json);
 
   // A change that renders is taken.
   const patched = await b.call('PATCH', `/v1/integrations/${id}`, { json: '{"t": {{{temp}}}, "room": "{{room}}"}' });
