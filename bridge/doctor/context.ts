@@ -2,8 +2,10 @@
 // started, and the durable record (state, counters, logs, daily counts), read lazily and once.
 
 import type { Broker } from '../broker/index.ts';
+import type { Store } from '../store/index.ts';
 import type { CertificateInfo, Exposure } from '../tls/index.ts';
 import type { DeliveryLog, Integration, IntegrationStatus, Webhooks } from '../webhooks/index.ts';
+import type { StorageWatch } from './storage.ts';
 import type { Tracker } from './tracker.ts';
 import type { Finding } from './types.ts';
 
@@ -24,6 +26,8 @@ export const doctorDefaults: DoctorOptions = {
 
 export type DoctorWebhooks = Pick<Webhooks, 'list' | 'get' | 'status' | 'logs' | 'daily' | 'failures' | 'sleepingHosts'>;
 export type DoctorBroker = Pick<Broker, 'deviceSubscriptions' | 'isDeviceConnected'>;
+/** The device records: whether a device ID that failed to log in is registered. */
+export type DoctorDevices = Pick<Store['devices'], 'get'>;
 
 /** How the bridge is reachable: its listeners, and the certificate it serves. */
 export interface DoctorSecurity {
@@ -62,6 +66,10 @@ export interface CheckContext {
   neverFired(i: Integration): boolean;
   /** The bridge's listeners and certificate, when the doctor was given them. */
   security: DoctorSecurity | undefined;
+  /** Whether a device ID is registered; undefined when the doctor has no device records. */
+  deviceRegistered(id: string): Promise<boolean | undefined>;
+  /** The data directory and store file as opened, when the doctor was told where they are. */
+  storage: StorageWatch | undefined;
 }
 
 export type Check = (ctx: CheckContext) => Finding[] | Promise<Finding[]>;
@@ -93,6 +101,8 @@ export interface ContextSources {
   broker: DoctorBroker;
   seen: Tracker;
   security?: DoctorSecurity | undefined;
+  devices?: DoctorDevices | undefined;
+  storage?: StorageWatch | undefined;
 }
 
 export function checkContext(sources: ContextSources, integrations: Integration[], options: DoctorOptions, now = Date.now()): CheckContext {
@@ -124,6 +134,8 @@ export function checkContext(sources: ContextSources, integrations: Integration[
       return s.totalCalls === 0 && s.totalSkipped === 0 && s.totalDropped === 0 && !seen.integration(i.id)?.attempts;
     },
     security: sources.security,
+    deviceRegistered: memo(async (id) => (sources.devices ? (await sources.devices.get(id)) !== undefined : undefined)),
+    storage: sources.storage,
   };
 }
 
@@ -149,7 +161,22 @@ export function some(items: readonly string[], max = 3): string {
 
 export const plural = (n: number, word: string, many = `${word}s`) => `${n} ${n === 1 ? word : many}`;
 
-/** The PATCH that changes template fields, as a next step. */
-export function patchStep(id: string, fields: Record<string, unknown>): string {
-  return `PATCH /v1/integrations/${id} ${JSON.stringify(fields)}`;
+/** `hookwire integrations update` flags of the template fields next steps change. */
+const UPDATE_FLAGS: Record<string, string> = {
+  event: '--event', url: '--url', deviceID: '--device-id', responseTopic: '--response-topic',
+  responseTemplate: '--response-template', unchunked: '--unchunked',
+};
+
+/** A value as a shell word: quoted when it holds anything but plain characters. */
+export function shellWord(value: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, "'\\''")}'`;
+}
+
+/**
+ * The CLI command that changes template fields, as a next step (it changes only the fields
+ * given, as PATCH /v1/integrations/<id> does). null clears a field.
+ */
+export function updateStep(id: string, fields: Record<string, string | boolean | null>): string {
+  const flags = Object.entries(fields).map(([field, value]) => `${UPDATE_FLAGS[field] ?? `--${field}`} ${value === null ? "''" : shellWord(String(value))}`);
+  return `hookwire integrations update ${id} ${flags.join(' ')}`;
 }

@@ -6,24 +6,30 @@
 
 import type { Logger } from '../log.ts';
 import { certificateExpiry, insecureListeners } from './checks/listeners.ts';
+import { deviceLogins } from './checks/logins.ts';
+import { storeInPlace } from './checks/storage.ts';
 import { disabledIntegrations, errorsByCode, sleepingHosts, tooManyErrors } from './checks/state.ts';
 import { responseSizes, responseSubscriptions } from './checks/responses.ts';
 import { targetsReachable } from './checks/targets.ts';
 import { templatesRenderJson } from './checks/templates.ts';
 import { whyNeverFired } from './checks/names.ts';
-import { checkContext, doctorDefaults, iso, type Check, type DoctorBroker, type DoctorOptions, type DoctorSecurity, type DoctorWebhooks } from './context.ts';
+import { checkContext, doctorDefaults, iso, type Check, type DoctorBroker, type DoctorDevices, type DoctorOptions, type DoctorSecurity, type DoctorWebhooks } from './context.ts';
+import { watchStorage, type DoctorStorage } from './storage.ts';
 import { redactText } from '../redact.ts';
 import { createTracker, type Tracker, type TrackerOptions } from './tracker.ts';
 import { CHECK_CODES, SEVERITY_ORDER, needsAttention, type DoctorReport, type Finding } from './types.ts';
 
-export { doctorDefaults, type DoctorOptions } from './context.ts';
+export { doctorDefaults, type DoctorDevices, type DoctorOptions } from './context.ts';
+export type { DoctorStorage } from './storage.ts';
 export { trackerDefaults, type TrackerOptions } from './tracker.ts';
 export { CHECK_CODES, needsAttention, type CheckCode, type DoctorReport, type Finding, type Severity } from './types.ts';
 
 /** The checks, in the order a person would go through them. */
 const CHECKS: [name: string, check: Check][] = [
+  ['the store in place', storeInPlace],
   ['listeners on the network', insecureListeners],
   ['certificate expiry', certificateExpiry],
+  ['device logins', deviceLogins],
   ['why it never fires', whyNeverFired],
   ['disabled', disabledIntegrations],
   ['too many errors', tooManyErrors],
@@ -41,6 +47,13 @@ export interface DoctorSources {
   logger: Logger;
   /** The bridge's listeners and certificate (INSECURE_BIND, TLS_CERT_EXPIRING). */
   security?: DoctorSecurity;
+  /** The device records (DEVICE_LOGIN_FAILED tells an unknown device ID from a wrong token with them). */
+  devices?: DoctorDevices;
+  /**
+   * Where the data directory and the store file are (STORE_MISSING). Their identity is taken
+   * when the doctor is created: create it after the store is opened.
+   */
+  storage?: DoctorStorage;
 }
 
 export interface RunOptions extends Partial<DoctorOptions> {
@@ -76,6 +89,7 @@ export function createDoctor(sources: DoctorSources, tracker: Partial<TrackerOpt
   const { webhooks, broker } = sources;
   const log = sources.logger.child({ component: 'doctor' });
   const seen = createTracker(tracker);
+  const storage = sources.storage ? watchStorage(sources.storage) : undefined;
 
   return {
     async run(options = {}) {
@@ -84,7 +98,7 @@ export function createDoctor(sources: DoctorSources, tracker: Partial<TrackerOpt
       const all = webhooks.list();
       seen.retain(new Set(all.map((i) => i.id)));
       const integrations = integrationId === undefined ? all : [webhooks.get(integrationId)];
-      const ctx = checkContext({ webhooks, broker, seen, security: sources.security }, integrations, { ...doctorDefaults, ...rest });
+      const ctx = checkContext({ webhooks, broker, seen, security: sources.security, devices: sources.devices, storage }, integrations, { ...doctorDefaults, ...rest });
       const results = await Promise.all(CHECKS.map(async ([name, check]) => {
         try {
           return await check(ctx);

@@ -1,10 +1,10 @@
 // What the doctor watches while the bridge runs, in memory and bounded: which event names
 // were published recently (by whom, from which products, the last one of each), what each
 // integration's attempts showed (errors by code, skipped, response sizes in parts), and
-// which publishes the broker or the API refused. The hot path only bumps counters in Maps;
-// the doctor reads and judges the figures when asked.
+// which publishes the broker or the API refused, and which devices failed to log in. The hot
+// path only bumps counters in Maps; the doctor reads and judges the figures when asked.
 
-import { isReservedName } from '../../firmware-sdk/rules.ts';
+import { isDeviceId, isReservedName } from '../../firmware-sdk/rules.ts';
 import type { HookwireEvent, Inbound, BrokerRefusal } from '../events/index.ts';
 import type { Observer } from '../observers.ts';
 import { PART_BYTES, splitParts, type AttemptRecord } from '../webhooks/index.ts';
@@ -22,6 +22,8 @@ export interface TrackerOptions {
   maxRefusals: number;
   /** Error codes remembered per integration. Default 20. */
   codesPerIntegration: number;
+  /** Device IDs whose failed logins are remembered. Default 100. */
+  maxLoginFailures: number;
 }
 
 export const trackerDefaults: TrackerOptions = {
@@ -31,6 +33,7 @@ export const trackerDefaults: TrackerOptions = {
   hostsPerIntegration: 5,
   maxRefusals: 100,
   codesPerIntegration: 20,
+  maxLoginFailures: 100,
 };
 
 /** Particle advises keeping responses to at most this many 512-byte parts (data operations). */
@@ -96,11 +99,36 @@ export interface RefusalSeen {
   devices: string[];
 }
 
+/** MQTT logins refused for one device ID. */
+export interface LoginFailuresSeen {
+  deviceId: string;
+  /** Refused for its credentials (AUTH_FAILED: an unknown device, a wrong or missing token). */
+  failures: number;
+  /** Refused because its address was over the failed-login limit (LOGIN_LIMITED). */
+  limited: number;
+  firstAt: number;
+  lastAt: number;
+  /** The broker's reason for the last one. */
+  reason: string;
+  /** The address of the last one, when the broker gives it. */
+  lastRemote: string | undefined;
+  /** Addresses seen (up to devicesPerName). */
+  remotes: string[];
+}
+
+/** A refusal as the broker emits it; `remote` (the client's address) when it gives one. */
+type Refusal = BrokerRefusal & { remote?: string | undefined };
+
+/** Login refusals the doctor reports per device. */
+const LOGIN_REFUSALS = new Set(['AUTH_FAILED', 'LOGIN_LIMITED']);
+
 export interface Tracker extends Observer {
   startedAt: number;
   names(): Iterable<NameSeen>;
   integration(id: string): IntegrationSeen | undefined;
   refusals(): Iterable<RefusalSeen>;
+  /** Device IDs refused at login since the start. */
+  loginFailures(): Iterable<LoginFailuresSeen>;
   /** Forget integrations that no longer exist. */
   retain(ids: Set<string>): void;
 }
@@ -139,6 +167,7 @@ export function createTracker(options: Partial<TrackerOptions> = {}): Tracker {
   const names = new Map<string, NameSeen>();
   const integrations = new Map<string, IntegrationSeen>();
   const refused = new Map<string, RefusalSeen>();
+  const logins = new Map<string, LoginFailuresSeen>();
 
   function onEvent(event: HookwireEvent): void {
     // The cloud's own events (hook-*, state events) say nothing about what devices publish.
@@ -170,8 +199,30 @@ export function createTracker(options: Partial<TrackerOptions> = {}): Tracker {
     refused.set(key, { code, name, message, count: 1, lastAt: Date.now(), devices: [from] });
   }
 
-  const onRefused = (r: BrokerRefusal) => {
+  /** A device ID refused at login: counted per ID, with when and from where. */
+  function loginRefused(r: Refusal): void {
+    const now = Date.now();
+    let seen = logins.get(r.clientId);
+    if (!seen) {
+      if (logins.size >= o.maxLoginFailures) evictOldest(logins);
+      logins.set(r.clientId, (seen = { deviceId: r.clientId, failures: 0, limited: 0, firstAt: now, lastAt: now, reason: '', lastRemote: undefined, remotes: [] }));
+    }
+    if (r.code === 'LOGIN_LIMITED') seen.limited++;
+    else {
+      seen.failures++;
+      seen.reason = r.message;
+    }
+    seen.lastAt = now;
+    if (r.remote) {
+      seen.lastRemote = r.remote;
+      pushBounded(seen.remotes, r.remote, o.devicesPerName);
+    }
+  }
+
+  const onRefused = (r: Refusal) => {
     if (r.topic && PUBLISH_REFUSALS.has(r.code)) refusal(r.code, r.topic, r.message, r.clientId);
+    // Only device IDs: a client that is no device (a scanner, a service client) says nothing of the fleet.
+    else if (LOGIN_REFUSALS.has(r.code) && isDeviceId(r.clientId)) loginRefused(r);
   };
   const onInbound = (i: Inbound) => {
     if (!i.ok && i.name && i.code) refusal(i.code, i.name, i.message ?? '', 'api');
@@ -235,6 +286,7 @@ export function createTracker(options: Partial<TrackerOptions> = {}): Tracker {
     names: () => names.values(),
     integration: (id) => integrations.get(id),
     refusals: () => refused.values(),
+    loginFailures: () => logins.values(),
     retain(ids) {
       for (const id of integrations.keys()) if (!ids.has(id)) integrations.delete(id);
     },

@@ -21,7 +21,10 @@ export const CHECK_CODES = [
   // the target
   'TARGET_UNREACHABLE',
   'TARGET_NOT_PROBED',
+  // devices
+  'DEVICE_LOGIN_FAILED', // a device ID refused at login: not registered, or a wrong token
   // the bridge itself
+  'STORE_MISSING', // the data directory or the store file deleted or replaced under the running bridge
   'INSECURE_BIND', // plain MQTT or HTTP on a network address (--insecure)
   'TLS_CERT_EXPIRING', // the certificate served expires within 14 days, or has expired
   // the doctor itself

@@ -6,7 +6,7 @@
 import { isDeviceId } from '../../../firmware-sdk/rules.ts';
 import type { HookwireEvent } from '../../events/index.ts';
 import { DEVICE_LIMIT_BYTES, PART_BYTES, capBytes, eventView, render, responseData, webhookDefaults, type Integration } from '../../webhooks/index.ts';
-import { breathe, label, patchStep, plural, some, type Check, type CheckContext } from '../context.ts';
+import { breathe, label, updateStep, plural, some, type Check, type CheckContext } from '../context.ts';
 import { coversFamily, namesFamily, type Family } from '../topics.ts';
 import { ADVISED_MAX_PARTS, partsOf, type RepliesSeen } from '../tracker.ts';
 import type { Finding } from '../types.ts';
@@ -64,7 +64,7 @@ function tooManyParts(i: Integration, f: ReplyFigures): Finding {
   const perEvent = Math.round((f.totalParts / f.answered) * 10) / 10;
   const trim = i.responseTemplate !== undefined
     ? 'Make its responseTemplate pick less'
-    : `Send the device only what it needs with a responseTemplate that picks fields (${patchStep(i.id, { responseTemplate: '{{{field}}}' })})`;
+    : `Send the device only what it needs with a responseTemplate that picks fields (${updateStep(i.id, { responseTemplate: '{{{field}}}' })})`;
   return {
     check: 'RESPONSE_TOO_MANY_PARTS',
     severity: 'warning',
@@ -81,7 +81,7 @@ function overDeviceLimit(i: Integration, f: ReplyFigures): Finding {
     severity: 'error',
     integrationId: i.id,
     message: `${label(i)} has "unchunked": true and ${plural(f.discarded, 'response was', 'responses were')} discarded ${from(f)} (largest body ${f.discardedMaxBytes} bytes): an unchunked response must fit the device's ${DEVICE_LIMIT_BYTES}-byte limit, so the device got nothing. ${f.discardedNote}`,
-    next: `Let it be sent in ${PART_BYTES}-byte parts (${patchStep(i.id, { unchunked: false })}), or keep it under ${DEVICE_LIMIT_BYTES} bytes with a responseTemplate.`,
+    next: `Let it be sent in ${PART_BYTES}-byte parts (${updateStep(i.id, { unchunked: false })}), or keep it under ${DEVICE_LIMIT_BYTES} bytes with a responseTemplate.`,
     evidence: { source: f.source, discarded: f.discarded, maxBodyBytes: f.discardedMaxBytes, deviceLimitBytes: DEVICE_LIMIT_BYTES, note: f.discardedNote },
   };
 }
@@ -207,7 +207,7 @@ function mismatchFinding(i: Integration, l: Listener, actual: Family): Finding {
     integrationId: i.id,
     message: `Device ${l.deviceId} triggers ${label(i)} and subscribes to ${l.filter}, but the responses go to ${topic}: the device never hears them${sandbox}.`,
     next: i.responseTopic === undefined
-      ? `Subscribe to "${l.deviceId}/hook-response/${i.event}" in the firmware (subscribe(deviceID() + "/hook-response/${i.event}", ...)), or answer on the topic it listens to: ${patchStep(i.id, { responseTopic: 'hook-response/{{PARTICLE_EVENT_NAME}}' })} (every subscribed device then hears every response).`
+      ? `Subscribe to "${l.deviceId}/hook-response/${i.event}" in the firmware (subscribe(deviceID() + "/hook-response/${i.event}", ...)), or answer on the topic it listens to: ${updateStep(i.id, { responseTopic: 'hook-response/{{PARTICLE_EVENT_NAME}}' })} (every subscribed device then hears every response).`
       : `Subscribe the device to "${actual.prefix}/", or change the integration's responseTopic to what the device listens to.`,
     evidence: { deviceId: l.deviceId, filter: l.filter, responseTopic: topic, customResponseTopic: i.responseTopic ?? null },
   };

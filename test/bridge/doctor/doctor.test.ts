@@ -149,10 +149,10 @@ test('the report: counts, ok false, worst first, every finding with a check, a m
 test('NEAR_MISS_NAME: a name that differs only in case; the published name shorter than the trigger', () => {
   const c = one(report, 'NEAR_MISS_NAME', ids.case!);
   assert.equal([c.severity, c.evidence.kind, c.evidence.published, c.evidence.devices], ['warning', 'case', 'humid', [devAId]]);
-  assert.match(c.next, `PATCH /v1/integrations/${ids.case} {"event":"humid"}`);
+  assert.match(c.next, `hookwire integrations update ${ids.case} --event humid`);
   const p = one(report, 'NEAR_MISS_NAME', ids.prefix!);
   assert.equal([p.evidence.kind, p.evidence.published, p.evidence.trigger], ['prefix', 'temp', 'temperature']);
-  assert.match(p.next, '{"event":"temp"}');
+  assert.match(p.next, `hookwire integrations update ${ids.prefix} --event temp`);
   // Integrations that fired are never near misses, and nothing else is taken for one.
   assert.equal(report.findings.filter((f) => f.check === 'NEAR_MISS_NAME').map((f) => f.integrationId).sort(), [ids.case, ids.prefix, ids.device, ids.product].sort());
 });
@@ -161,7 +161,7 @@ test('NEAR_MISS_NAME: the name matches but the deviceID filter, or the product f
   const d = one(report, 'NEAR_MISS_NAME', ids.device!);
   assert.equal([d.evidence.kind, d.evidence.published, d.evidence.deviceID, d.evidence.deviceConnected], ['device_filter', 'door', devBId, false]);
   assert.match(d.message, devAId);
-  assert.match(d.next, `{"deviceID":"${devAId}"}`);
+  assert.match(d.next, `hookwire integrations update ${ids.device} --device-id ${devAId}`);
   const p = one(report, 'NEAR_MISS_NAME', ids.product!);
   assert.equal([p.evidence.kind, p.evidence.productId, p.evidence.productIds], ['product_filter', 42, [null]]);
   assert.match(p.next, '{"product_id":42}');
@@ -229,7 +229,7 @@ test('RESPONSE_TOO_MANY_PARTS and RESPONSE_OVER_DEVICE_LIMIT: a 12-part response
   assert.equal([p.severity, p.evidence.maxParts, p.evidence.maxBytes, p.evidence.overAdvised], ['warning', 12, 6000, 1]);
   const u = one(report, 'RESPONSE_OVER_DEVICE_LIMIT', ids.unchunked!);
   assert.equal([u.severity, u.evidence.discarded, u.evidence.maxBodyBytes], ['error', 1, 2000]);
-  assert.match(u.next, '{"unchunked":false}');
+  assert.match(u.next, `hookwire integrations update ${ids.unchunked} --unchunked false`);
 });
 
 test('SUBSCRIBED_NO_RESPONSE and RESPONSE_TOPIC_MISMATCH: waiting for a hook that answers nothing; listening where responses never go', () => {
