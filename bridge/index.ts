@@ -99,7 +99,7 @@ export async function startBridge(overrides: Partial<Record<keyof BridgeConfig, 
   await privateDir(config.dataDir, logger);
   const storePath = config.storePath ?? join(config.dataDir, 'hookwire.db');
   // One bridge per data directory; tools find it by the same file (bridge/instance.ts).
-  const instance = await claimDataDir(config.dataDir, storePath, logger);
+  const instance = await claimDataDir(config.dataDir, logger);
   try {
     return await openBridge({ config, logger, options, exposure, tls, storePath, instance });
   } catch (err) {
@@ -159,12 +159,13 @@ async function openBridge({ config, logger, options, exposure, tls, storePath, i
   // the bus's events, refusals and API publishes.
   const metrics = createMetrics({ broker, webhooks, store, limiter });
   const dashboard = createCollector({ store, logger });
-  const doctor = createDoctor({ broker, webhooks, logger, security: { exposure, certificate: tls?.certificate } });
+  // After the store is open: the doctor takes the identity of its files now (STORE_MISSING).
+  const doctor = createDoctor({ broker, webhooks, logger, security: { exposure, certificate: tls?.certificate }, devices: store.devices, storage: { dataDir: config.dataDir, storePath } });
   const detachObservers = observe([metrics, dashboard, doctor.tracker], { bus, webhooks });
 
   const api = createApi({ store, bus, ingest, broker, webhooks, metrics, dashboard, doctor, logger, limiter, version, maxBodyBytes: config.maxBodyBytes,
     sseKeepAliveMs: config.sseKeepAliveMs, sseMaxBufferedBytes: config.sseMaxBufferedBytes, tls,
-    trustProxy: config.trustProxy.length > 0 ? rangeMatcher(parseRangeList(config.trustProxy)) : undefined, dataDirIntact: instance.intact });
+    trustProxy: config.trustProxy.length > 0 ? rangeMatcher(parseRangeList(config.trustProxy)) : undefined });
 
   let mqttPort = 0;
   let mqttsPort: number | undefined;

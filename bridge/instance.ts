@@ -8,11 +8,10 @@
 //
 // A file left by a bridge that did not stop cleanly (kill -9, a power cut) is stale when its
 // PID is gone, or is no longer a Node process, or is this process without the directory open:
-// it is taken over, and the log says so. The bridge also remembers which data directory and
-// store file it opened, so it notices when they are deleted or replaced under it.
+// it is taken over, and the log says so.
 
-import { readFileSync, statSync } from 'node:fs';
-import { open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { open, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { HookwireError } from './errors.ts';
 import type { Logger } from './log.ts';
@@ -77,29 +76,15 @@ export function runningBridge(dataDir: string): InstanceInfo | undefined {
   return alive(info.pid) ? info : undefined;
 }
 
-/** Identity of a file: replaced or deleted files change it. */
-interface FileId {
-  dev: number;
-  ino: number;
-}
-
 export interface Instance {
   /** Write the URLs the bridge listens on, for the tools that look for it. */
   publish(info: Omit<InstanceInfo, 'pid' | 'startedAt'>): Promise<void>;
-  /**
-   * Undefined while the data directory and the store file are the ones opened at start;
-   * otherwise what happened to them (deleted, replaced).
-   */
-  intact(): Promise<string | undefined>;
   /** Remove the file (a clean stop). */
   release(): Promise<void>;
 }
 
-/**
- * Take the data directory: throws DATA_DIR_IN_USE when a live bridge holds it. `storePath`
- * (a file, or ':memory:') is remembered with the directory, to notice them going away.
- */
-export async function claimDataDir(dataDir: string, storePath: string, logger: Logger): Promise<Instance> {
+/** Take the data directory: throws DATA_DIR_IN_USE when a live bridge holds it. */
+export async function claimDataDir(dataDir: string, logger: Logger): Promise<Instance> {
   const dir = resolve(dataDir);
   const path = join(dir, INSTANCE_FILE);
   const holder = runningBridge(dir);
@@ -119,34 +104,16 @@ export async function claimDataDir(dataDir: string, storePath: string, logger: L
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     const left = parse(readText(path));
     // Between the check above and here another bridge may have taken it.
-    if (runningBridge(dir)) return claimDataDir(dataDir, storePath, logger);
+    if (runningBridge(dir)) return claimDataDir(dataDir, logger);
     logger.info({ file: path, pid: left?.pid }, 'a bridge that did not stop cleanly left its instance file; taking the data directory over');
     await write(path, current);
   }
   openHere.add(dir);
 
-  const fileId = (p: string): FileId | undefined => {
-    try {
-      const s = statSync(p);
-      return { dev: s.dev, ino: s.ino };
-    } catch {
-      return undefined;
-    }
-  };
-  const watched = [dir, ...(storePath === ':memory:' ? [] : [resolve(storePath)])].map((p) => ({ path: p, id: fileId(p) }));
-
   return {
     async publish(info) {
       current = { ...current, ...info, pid: process.pid, startedAt };
       await write(path, current);
-    },
-    async intact() {
-      for (const { path: p, id } of watched) {
-        const now = await stat(p).then((s) => ({ dev: s.dev, ino: s.ino }), () => undefined);
-        if (!now) return `${p} was deleted while the bridge was running`;
-        if (id && (now.dev !== id.dev || now.ino !== id.ino)) return `${p} was replaced while the bridge was running`;
-      }
-      return undefined;
     },
     async release() {
       openHere.delete(dir);

@@ -31,8 +31,6 @@ export interface ApiOptions {
   sseKeepAliveMs: number;
   /** Bytes an event stream may fall behind before it is cut off. */
   sseMaxBufferedBytes: number;
-  /** Undefined while the data directory and store file are the ones opened at start; else what happened to them. */
-  dataDirIntact?: (() => Promise<string | undefined>) | undefined;
   /** Peers whose X-Forwarded-For names the client (reverse proxies); none: the peer is the client. */
   trustProxy?: ((address: string) => boolean) | undefined;
   /** Serve HTTPS with this certificate; plain HTTP without. */

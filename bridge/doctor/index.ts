@@ -14,7 +14,7 @@ import { targetsReachable } from './checks/targets.ts';
 import { templatesRenderJson } from './checks/templates.ts';
 import { whyNeverFired } from './checks/names.ts';
 import { checkContext, doctorDefaults, iso, type Check, type DoctorBroker, type DoctorDevices, type DoctorOptions, type DoctorSecurity, type DoctorWebhooks } from './context.ts';
-import { watchStorage, type DoctorStorage } from './storage.ts';
+import { watchStorage, type DoctorStorage, type StorageProblem } from './storage.ts';
 import { redactText } from '../redact.ts';
 import { createTracker, type Tracker, type TrackerOptions } from './tracker.ts';
 import { CHECK_CODES, SEVERITY_ORDER, needsAttention, type DoctorReport, type Finding } from './types.ts';
@@ -63,6 +63,8 @@ export interface RunOptions extends Partial<DoctorOptions> {
 
 export interface Doctor {
   run(options?: RunOptions): Promise<DoctorReport>;
+  /** The data directory or store file deleted or replaced under the bridge (what /health reports too). */
+  storageProblems(): Promise<StorageProblem[]>;
   /** What the doctor has seen since the start (an Observer: attach it where the bridge starts). */
   tracker: Tracker;
 }
@@ -122,6 +124,7 @@ export function createDoctor(sources: DoctorSources, tracker: Partial<TrackerOpt
       log.debug({ integrations: integrations.length, findings: findings.length, ok: report.ok, ms: Math.round(performance.now() - started) }, 'doctor ran');
       return report;
     },
+    storageProblems: async () => (storage ? storage.check() : []),
     tracker: seen,
   };
 }

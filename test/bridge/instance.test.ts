@@ -110,7 +110,7 @@ test('the data directory deleted under a running bridge: /health answers 503 STO
     await rm(b.config.dataDir, { recursive: true, force: true });
     const res = await b.call('GET', '/health');
     assert.equal([res.status, res.body.ok, res.body.code], [503, false, 'STORE_MISSING']);
-    assert.match(res.body.error, /was deleted while the bridge was running/);
+    assert.match(res.body.error, /was deleted while the bridge was running: run hookwire doctor/);
   } finally {
     await b.stop();
   }

@@ -2,7 +2,7 @@
 
 import type { ApiContext } from '../context.ts';
 
-export default function health({ app, broker, store, version, startedAt, dataDirIntact }: ApiContext) {
+export default function health({ app, broker, store, version, startedAt, doctor }: ApiContext) {
   app.get('/health', { config: { scope: 'public' } }, async (_req, reply) => {
     const answer = {
       ok: true,
@@ -13,8 +13,10 @@ export default function health({ app, broker, store, version, startedAt, dataDir
     };
     // A data directory deleted or replaced under the bridge: what it writes now goes nowhere
     // a restart will find. Not healthy, whatever else works.
-    const problem = await dataDirIntact?.();
-    if (problem) return reply.code(503).send({ ...answer, ok: false, code: 'STORE_MISSING', error: `${problem}; restart the bridge (hookwire doctor says more)` });
+    const [problem] = await doctor.storageProblems();
+    if (problem) {
+      return reply.code(503).send({ ...answer, ok: false, code: 'STORE_MISSING', error: `the ${problem.role} ${problem.path} was ${problem.kind} while the bridge was running: run hookwire doctor before restarting` });
+    }
     return answer;
   });
 }
