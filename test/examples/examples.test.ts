@@ -14,9 +14,19 @@ function runScript(script: string, args: string[] = [], env: NodeJS.ProcessEnv =
   return run(process.execPath, ['--import', 'tsx', script, ...args], { HOOKWIRE_URL: '', HOOKWIRE_TOKEN: '', ...env });
 }
 
+/**
+ * The bridge's own log lines in a transcript (pino JSON; an example's bridge logs at warn): a
+ * run that went well has none, not even after its result line (a device going away as an
+ * event reaches it once showed up there as PROTOCOL_ERROR).
+ */
+function bridgeLogLines(stdout: string): { level: number; code?: string; msg: string }[] {
+  return stdout.split('\n').filter((l) => l.startsWith('{"level":')).map((l) => JSON.parse(l) as { level: number; code?: string; msg: string });
+}
+
 function expectSuccess(r: RunResult): string[] {
   assert.is(r.code, 0, `exit code ${r.code}\n${r.stdout}\n${r.stderr}`);
   assert.is(r.stderr, '', 'nothing on stderr');
+  assert.equal(bridgeLogLines(r.stdout), [], 'the bridge logged no warning or error');
   return r.stdout.split('\n');
 }
 
@@ -92,6 +102,16 @@ for (const [name, board, reading] of [['esp32', 'esp32', 'temperature'], ['esp82
     }
   });
 }
+
+test('a bridge warning in a transcript is found, after the result line too', () => {
+  const transcript = [
+    'result            OK: greenhouse-a got A\'s settings and greenhouse-b got B\'s; neither heard the other\'s response',
+    '{"level":40,"time":1795842775360,"name":"hookwire","component":"broker","deviceId":"b868665d563f143cec0cc21e","code":"PROTOCOL_ERROR","reason":"connection closed","msg":"connection refused or dropped"}',
+    '',
+  ].join('\n');
+  assert.equal(bridgeLogLines(transcript).map((l) => l.code), ['PROTOCOL_ERROR']);
+  assert.equal(bridgeLogLines('result            OK\n[device]  {"level": "not a log line"}\n'), []);
+});
 
 test('replaceOrigin swaps scheme, host and port only, leaving template tags as they are', () => {
   assert.is(replaceOrigin('https://api.thingspeak.com/update', 'http://127.0.0.1:4000'), 'http://127.0.0.1:4000/update');
