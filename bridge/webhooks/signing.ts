@@ -6,6 +6,9 @@
 //                      rotation, one signature per valid secret, space-separated
 //
 // A secret is "whsec_" + base64 of 32 random bytes; the HMAC key is those bytes.
+//
+// The body is signed, and only the body: a GET's query string, where Particle puts its data, is
+// not covered (what the official verifiers check; docs/signing.md, the doctor's SIGNED_GET_QUERY).
 
 import { createHmac, randomBytes } from 'node:crypto';
 
