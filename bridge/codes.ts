@@ -136,7 +136,7 @@ const CODE_TABLE = {
     title: 'MQTT packet too large', mqtt: 'connection closed',
     meaning: 'A packet announced more than 32 KiB; the connection was closed before reading it.', check: 'Check the client\'s payloads; event data is at most 16 KB.',
   },
-  PROTOCOL_ERROR: { title: 'Not MQTT', mqtt: 'connection closed', meaning: 'A client sent bytes that are not MQTT 3.1.1.', check: 'Check the client speaks MQTT 3.1.1 (or 3.1) on this port.' },
+  PROTOCOL_ERROR: { title: 'Not MQTT', mqtt: 'connection closed', meaning: 'A client sent bytes that are not MQTT 3.1.1.', check: 'Check the client speaks MQTT 3.1.1 on this port (3.1 and 5 are refused with PROTOCOL_UNSUPPORTED).' },
   PROTOCOL_UNSUPPORTED: {
     title: 'MQTT version not served', mqtt: 'connection closed',
     meaning: 'A client asked for MQTT 5 or 3.1; the bridge serves MQTT 3.1.1 only.',
