@@ -93,11 +93,14 @@ const QUIET = new Set(['ECONNRESET', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR
  * A connection's failure as a stable code, or undefined for a client going away (a socket
  * code, logged as it is but not worth a warning).
  */
-function connectionCode(err: Error & { code?: unknown }): FixedCode | undefined {
+export function connectionCode(err: Error & { code?: unknown }): FixedCode | undefined {
   if (typeof err.code === 'string') {
     if (QUIET.has(err.code)) return undefined;
     return isFixedCode(err.code) ? err.code : 'PROTOCOL_ERROR';
   }
+  // aedes writing (or about to write) to a client whose connection has just closed: the client
+  // went away, as with ECONNRESET; nothing was wrong with its bytes.
+  if (err.message === 'connection closed') return undefined;
   // aedes closes the connection itself for topics MQTT forbids in PUBLISH (empty, + or #).
   if (/not allowed in PUBLISH|too many levels/.test(err.message)) return 'EVENT_NAME_INVALID';
   if (/keep ?alive/i.test(err.message)) return 'KEEPALIVE_TIMEOUT';
