@@ -24,7 +24,7 @@ export const doctorDefaults: DoctorOptions = {
   probeConcurrency: 8,
 };
 
-export type DoctorWebhooks = Pick<Webhooks, 'list' | 'get' | 'status' | 'logs' | 'daily' | 'failures' | 'sleepingHosts'>;
+export type DoctorWebhooks = Pick<Webhooks, 'list' | 'get' | 'status' | 'logs' | 'daily' | 'failures' | 'sleepingHosts' | 'signing'>;
 export type DoctorBroker = Pick<Broker, 'deviceSubscriptions' | 'isDeviceConnected'>;
 /** The device records: whether a device ID that failed to log in is registered. */
 export type DoctorDevices = Pick<Store['devices'], 'get'>;
@@ -70,6 +70,8 @@ export interface CheckContext {
   deviceRegistered(id: string): Promise<boolean | undefined>;
   /** The data directory and store file as opened, when the doctor was told where they are. */
   storage: StorageWatch | undefined;
+  /** Whether an integration signs its requests. */
+  signed(id: string): boolean;
 }
 
 export type Check = (ctx: CheckContext) => Finding[] | Promise<Finding[]>;
@@ -136,6 +138,7 @@ export function checkContext(sources: ContextSources, integrations: Integration[
     security: sources.security,
     deviceRegistered: memo(async (id) => (sources.devices ? (await sources.devices.get(id)) !== undefined : undefined)),
     storage: sources.storage,
+    signed: (id) => webhooks.signing(id).enabled,
   };
 }
 
@@ -164,7 +167,7 @@ export const plural = (n: number, word: string, many = `${word}s`) => `${n} ${n 
 /** `hookwire integrations update` flags of the template fields next steps change. */
 const UPDATE_FLAGS: Record<string, string> = {
   event: '--event', url: '--url', deviceID: '--device-id', responseTopic: '--response-topic',
-  responseTemplate: '--response-template', unchunked: '--unchunked',
+  responseTemplate: '--response-template', unchunked: '--unchunked', requestType: '--request-type',
 };
 
 /** A value as a shell word: quoted when it holds anything but plain characters. */

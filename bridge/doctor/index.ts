@@ -11,6 +11,7 @@ import { storeInPlace } from './checks/storage.ts';
 import { disabledIntegrations, errorsByCode, sleepingHosts, tooManyErrors } from './checks/state.ts';
 import { responseSizes, responseSubscriptions } from './checks/responses.ts';
 import { targetsReachable } from './checks/targets.ts';
+import { signedGetQuery } from './checks/signed-get.ts';
 import { templatesRenderJson } from './checks/templates.ts';
 import { whyNeverFired } from './checks/names.ts';
 import { checkContext, doctorDefaults, iso, type Check, type DoctorBroker, type DoctorDevices, type DoctorOptions, type DoctorSecurity, type DoctorWebhooks } from './context.ts';
@@ -36,6 +37,7 @@ const CHECKS: [name: string, check: Check][] = [
   ['sleeping hosts', sleepingHosts],
   ['errors by code', errorsByCode],
   ['JSON templates', templatesRenderJson],
+  ['signed GET queries', signedGetQuery],
   ['response sizes', responseSizes],
   ['response subscriptions', responseSubscriptions],
   ['reachable targets', targetsReachable],

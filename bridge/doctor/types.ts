@@ -14,6 +14,7 @@ export const CHECK_CODES = [
   'ERRORS_BY_CODE',
   // requests and responses
   'TEMPLATE_INVALID_JSON',
+  'SIGNED_GET_QUERY', // a signed GET whose event data travels in the query, which the signature does not cover
   'RESPONSE_TOO_MANY_PARTS',
   'RESPONSE_OVER_DEVICE_LIMIT',
   'SUBSCRIBED_NO_RESPONSE',

@@ -51,4 +51,12 @@ test('no finding for an unsigned GET, a signed POST, or a signed GET whose query
   assert.equal(unsignedQueryParts(b.webhooks.get(fixed)), []);
 });
 
+test('the bridge\'s doctor runs the check: GET /v1/doctor reports a signed GET with data in its query', async () => {
+  const id = await integration({ event: 'through-doctor', requestType: 'GET' }, true);
+  const report = (await b.call('GET', `/v1/doctor?integration=${id}&probe=false`)).body;
+  const finding = report.findings.find((f: { check: string }) => f.check === 'SIGNED_GET_QUERY');
+  assert.ok(finding, JSON.stringify(report.findings.map((f: { check: string }) => f.check)));
+  assert.match(finding.next, `hookwire integrations update ${id} --request-type POST`);
+});
+
 test.run();
