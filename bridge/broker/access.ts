@@ -88,7 +88,7 @@ export function createAccess({ store, bus, logger, ingest, limiter, connected }:
     } else {
       budget.suppressed++;
     }
-    bus.emit('refused', { at: new Date(now).toISOString(), clientId: (client.id ?? '').slice(0, LOGGED_CHARS), code, message, topic: topic?.slice(0, 100) });
+    bus.emit('refused', { at: new Date(now).toISOString(), clientId: (client.id ?? '').slice(0, LOGGED_CHARS), code, message, topic: topic?.slice(0, 100), remote: remoteOf(client) });
   }
 
   /** Tell the device why, on `<deviceID>/hookwire/error`, written to it directly. */

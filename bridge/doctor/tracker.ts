@@ -116,8 +116,6 @@ export interface LoginFailuresSeen {
   remotes: string[];
 }
 
-/** A refusal as the broker emits it; `remote` (the client's address) when it gives one. */
-type Refusal = BrokerRefusal & { remote?: string | undefined };
 
 /** Login refusals the doctor reports per device. */
 const LOGIN_REFUSALS = new Set(['AUTH_FAILED', 'LOGIN_LIMITED']);
@@ -200,7 +198,7 @@ export function createTracker(options: Partial<TrackerOptions> = {}): Tracker {
   }
 
   /** A device ID refused at login: counted per ID, with when and from where. */
-  function loginRefused(r: Refusal): void {
+  function loginRefused(r: BrokerRefusal): void {
     const now = Date.now();
     let seen = logins.get(r.clientId);
     if (!seen) {
@@ -219,7 +217,7 @@ export function createTracker(options: Partial<TrackerOptions> = {}): Tracker {
     }
   }
 
-  const onRefused = (r: Refusal) => {
+  const onRefused = (r: BrokerRefusal) => {
     if (r.topic && PUBLISH_REFUSALS.has(r.code)) refusal(r.code, r.topic, r.message, r.clientId);
     // Only device IDs: a client that is no device (a scanner, a service client) says nothing of the fleet.
     else if (LOGIN_REFUSALS.has(r.code) && isDeviceId(r.clientId)) loginRefused(r);

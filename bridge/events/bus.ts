@@ -14,6 +14,8 @@ export interface BrokerRefusal {
   message: string;
   /** The event name or subscription filter refused, when there is one. */
   topic?: string;
+  /** The client's address, when the connection has one (MQTT over WebSocket does not). */
+  remote?: string | undefined;
 }
 
 /** An event published through the API: the inbound webhook. */

@@ -58,6 +58,7 @@ test('GET /v1/doctor: refused device logins are findings, not "No problems found
   assert.is(report.ok, false);
   const f = forDevice(report, known.id);
   assert.equal([f.severity, f.evidence.failures, f.evidence.limited], ['warning', 3, 0]);
+  assert.is(f.evidence.lastRemote, '127.0.0.1', 'the address the device came from');
   assert.ok(Date.parse(f.evidence.lastAt as string) >= Date.parse(report.observedSince));
   assert.match(f.next, 'hookwire devices');
   assert.equal(logins(report).map((l) => l.evidence.deviceId).sort(), [known.id, UNKNOWN, connected.id].sort(), 'a client that is no device is not one');
