@@ -47,6 +47,11 @@ const CODE_TABLE = {
     meaning: 'Another bridge is running on this data directory (its PID is in bridge.json there). Two bridges on one directory would write one SQLite file and share one admin token.',
     check: 'Stop the other bridge (the error names its PID and URL), or give this one its own directory: HOOKWIRE_DATA_DIR or --data-dir. A bridge.json left by a bridge that was killed is taken over by itself once that PID is gone.',
   },
+  STORE_MISSING: {
+    title: 'Data directory gone',
+    meaning: 'The data directory or the store file was deleted or replaced while the bridge runs. It keeps working on the files it has open, but a restart would open what is on disk now: an empty store (no devices, tokens or integrations), or an old one. /health answers 503.',
+    check: 'Do not restart yet: hookwire doctor says how to copy the store back from the files the bridge still holds open (Linux), or restore the data directory from a backup first.',
+  },
   PORT_IN_USE: {
     title: 'Port in use',
     meaning: 'Another program (or another bridge) already listens on a port this bridge was asked to use.',
