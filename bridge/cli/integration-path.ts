@@ -7,11 +7,6 @@ export function integrationPath(id: string, product?: string): string {
   return `${base}/${encodeURIComponent(id)}`;
 }
 
-/** A usage error: main prints it with the command's usage and exits 2. */
-export function usageError(message: string): Error {
-  return Object.assign(new Error(message), { code: 'ERR_PARSE_ARGS_MISSING' });
-}
-
 /** Colour only for a person at a terminal who has not asked for none (https://no-color.org). */
 export function useColor(env: NodeJS.ProcessEnv): boolean {
   return Boolean(process.stdout.isTTY) && !env.NO_COLOR;

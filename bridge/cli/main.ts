@@ -1,33 +1,24 @@
-// The `hookwire` command line: one file per command under commands/.
+// The `hookwire` command line: one file per command under commands/, each declaring its
+// options and subcommands (command.ts); parse.ts reads the line against that declaration.
 
+import { createInterface } from 'node:readline';
 import { apiClient, ApiError } from '../client/index.ts';
-import type { CliContext, Command } from './command.ts';
-import devices from './commands/devices.ts';
-import integrations from './commands/integrations.ts';
-import start from './commands/start.ts';
-import subscribe from './commands/subscribe.ts';
-import publish from './commands/publish.ts';
-import logs from './commands/logs.ts';
-import history from './commands/history.ts';
-import testCommand from './commands/test.ts';
-import replay from './commands/replay.ts';
-import doctor from './commands/doctor.ts';
-import dashboard from './commands/dashboard.ts';
-import bin from './commands/bin.ts';
-import tokens from './commands/tokens.ts';
-import flash from './commands/flash.ts';
+import { CliError, UsageError, type CliContext } from './command.ts';
+import commands from './commands/index.ts';
+import { parseLine, UnknownName, unknownName } from './parse.ts';
 import { HookwireError } from '../errors.ts';
 import { version } from '../version.ts';
 
-const commands: Command[] = [start, devices, integrations, subscribe, publish, logs, history, testCommand, replay, doctor, dashboard, bin, tokens, flash];
-
 function help(ctx: CliContext): void {
-  ctx.out(`hookwire ${version}: a self-hosted device cloud for webhooks\n`);
-  ctx.out('Usage: hookwire <command> [options]\n');
-  for (const c of commands) ctx.out(`  hookwire ${c.name.padEnd(14)} ${c.summary}\n      ${c.usage}`);
-  ctx.out('\nThe CLI finds the bridge with HOOKWIRE_URL (default http://127.0.0.1:8080) and its token with');
+  ctx.out(`hookwire ${version}: a self-hosted device cloud for webhooks`);
+  ctx.out('');
+  ctx.out('usage: hookwire <command> [arguments] [options]     hookwire <command> --help: its usage');
+  ctx.out('');
+  for (const c of commands) ctx.out(`  ${c.name.padEnd(14)} ${c.summary}`);
+  ctx.out('');
+  ctx.out('The CLI finds the bridge with HOOKWIRE_URL (default http://127.0.0.1:8080) and its token with');
   ctx.out('HOOKWIRE_TOKEN, else the admin-token file in HOOKWIRE_DATA_DIR (default ./data). For https:// with a');
-  ctx.out('certificate from a private CA: --ca FILE (or HOOKWIRE_CA), the CA\'s PEM file.');
+  ctx.out('certificate from a private CA: --ca FILE (or HOOKWIRE_CA), the CA\'s PEM file. Every command: docs/cli.md.');
 }
 
 /** `--ca FILE` (or `--ca=FILE`) anywhere on the line: the CA the API client trusts, as HOOKWIRE_CA. */
@@ -49,14 +40,32 @@ function defaultContext(env: NodeJS.ProcessEnv): CliContext {
     out: (line) => process.stdout.write(line + '\n'),
     err: (line) => process.stderr.write(line + '\n'),
     env,
+    input() {
+      const lines = createInterface({ input: process.stdin, terminal: false });
+      return {
+        lines,
+        close() {
+          lines.close();
+          process.stdin.destroy();
+        },
+      };
+    },
   };
 }
+
+/** The bridge's refusal: its message, the field at fault when it names one, and its code. */
+function refusal(err: ApiError | HookwireError | CliError): string {
+  const field = 'field' in err && typeof err.field === 'string' ? ` (field ${err.field})` : '';
+  return `error${field}: ${err.message} (${err.code})`;
+}
+
+const isParseError = (err: unknown): err is Error => err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('ERR_PARSE_ARGS');
 
 export async function main(line: string[], given?: CliContext): Promise<number> {
   const { argv, ca } = takeCa(line);
   const ctx = given ?? defaultContext(ca ? { ...process.env, HOOKWIRE_CA: ca } : process.env);
   const [name, ...args] = argv;
-  if (!name || name === 'help' || name === '--help' || name === '-h') {
+  if (!name || name === '--help' || name === '-h') {
     help(ctx);
     return name ? 0 : 1;
   }
@@ -64,20 +73,44 @@ export async function main(line: string[], given?: CliContext): Promise<number> 
     ctx.out(version);
     return 0;
   }
-  const command = commands.find((c) => c.name === name);
+  // `hookwire help devices add` is `hookwire devices add --help`.
+  const asking = name === 'help';
+  if (asking && args.length === 0) {
+    help(ctx);
+    return 0;
+  }
+  const wanted = asking ? args[0]! : name;
+  const command = commands.find((c) => c.name === wanted);
   if (!command) {
-    ctx.err(`hookwire: unknown command "${name}"; see hookwire help`);
+    const names = commands.map((c) => c.name);
+    ctx.err(`hookwire: ${unknownName('command', wanted, asking ? names : [...names, 'help', 'version']).message}; see hookwire help`);
     return 2;
   }
+  let usage = command.usage;
   try {
-    return await command.run(args, ctx);
+    const parsed = parseLine(command, asking ? [...args.slice(1), '--help'] : args);
+    if (parsed.kind === 'help') {
+      for (const l of parsed.lines) ctx.out(l);
+      return 0;
+    }
+    if (parsed.kind === 'missing') {
+      for (const l of parsed.lines) ctx.err(l);
+      return 2;
+    }
+    usage = parsed.usage;
+    return await command.run(parsed.input, ctx);
   } catch (err) {
-    if (err instanceof ApiError || err instanceof HookwireError) {
-      ctx.err(`error: ${err.message} (${err.code})`);
+    if (err instanceof UnknownName) {
+      ctx.err(`hookwire: ${err.message}\nsee: ${err.seeAlso}`);
+      return 2;
+    }
+    if (err instanceof ApiError || err instanceof HookwireError || err instanceof CliError) {
+      ctx.err(refusal(err));
       return 1;
     }
-    if (err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('ERR_PARSE_ARGS')) {
-      ctx.err(`hookwire ${name}: ${err.message}\nusage: hookwire ${command.usage}`);
+    if (isParseError(err)) {
+      const shown = err instanceof UsageError && err.usage ? err.usage : usage;
+      ctx.err(`hookwire ${command.name}: ${err.message}\nusage: hookwire ${shown}`);
       return 2;
     }
     throw err;

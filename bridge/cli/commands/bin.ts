@@ -1,9 +1,8 @@
 // hookwire bin url|watch|show|respond|clear|list: the built-in request bin.
 
-import { parseArgs } from 'node:util';
 import { ApiError, type ApiClient } from '../../client/index.ts';
 import { BIN_NAME, type BinSummary, type CapturedRequest as Captured } from '../../api/index.ts';
-import { table, type CliContext, type Command } from '../command.ts';
+import { defineCommand, table, UsageError, type CliContext } from '../command.ts';
 
 /** A bin as GET /v1/bins/<name> answers. */
 interface BinView extends BinSummary {
@@ -58,27 +57,32 @@ async function watch(api: ApiClient, name: string, ctx: CliContext, json: boolea
   }
 }
 
-const bin: Command = {
+export default defineCommand({
   name: 'bin',
   summary: 'request bin: capture what is sent to /bin/<name>, watch it, choose the answer',
-  usage: 'bin url <name> | watch <name> [--all] [--json] | show <name> [--json] | respond <name> --status N [--body text] [--header "K: V"]... | clear <name> | list',
-  async run(args, ctx) {
-    const { values, positionals } = parseArgs({
-      args,
-      options: {
-        json: { type: 'boolean' },
-        all: { type: 'boolean' },
-        status: { type: 'string' },
-        body: { type: 'string' },
-        header: { type: 'string', multiple: true },
-      },
-      allowPositionals: true,
-    });
-    const [sub, name] = positionals;
+  usage: 'bin',
+  options: {
+    json: { type: 'boolean' },
+    all: { type: 'boolean' },
+    status: { type: 'string' },
+    body: { type: 'string' },
+    header: { type: 'string', multiple: true },
+  },
+  common: ['json'],
+  subcommands: {
+    url: { usage: 'url <name>', summary: 'the URL to point a webhook at', args: 1 },
+    watch: { usage: 'watch <name> [--all] [--json]', summary: 'print requests as they arrive (--all: the kept ones first), until Ctrl-C', args: 1, options: ['all'] },
+    show: { usage: 'show <name> [--json]', summary: 'the requests kept', args: 1 },
+    respond: { usage: 'respond <name> --status N [--body text] [--header "K: V"]... [--json]', summary: 'choose what the bin answers', args: 1, options: ['status', 'body', 'header'] },
+    clear: { usage: 'clear <name> [--json]', summary: 'forget the requests kept', args: 1 },
+    list: { usage: 'list [--json]', summary: 'every bin', args: 0 },
+  },
+  async run({ values, sub, args }, ctx) {
+    const [name] = args;
     const api = ctx.api();
     const need = () => {
-      if (!name) throw Object.assign(new Error(`"bin ${sub}" needs a bin name`), { code: 'ERR_PARSE_ARGS_MISSING' });
-      if (!BIN_NAME.test(name)) throw Object.assign(new Error(`bin name "${name}" is invalid: use 1-64 characters of A-Z a-z 0-9 _ -`), { code: 'ERR_PARSE_ARGS_INVALID' });
+      if (!name) throw new UsageError(`"bin ${sub}" needs a bin name`);
+      if (!BIN_NAME.test(name)) throw new UsageError(`bin name "${name}" is invalid: use 1-64 characters of A-Z a-z 0-9 _ -`);
       return name;
     };
     const print = (value: unknown, text: () => string[]) => {
@@ -106,14 +110,14 @@ const bin: Command = {
       }
       case 'respond': {
         const n = need();
-        if (!values.status) throw Object.assign(new Error('"bin respond" needs --status, e.g. --status 500'), { code: 'ERR_PARSE_ARGS_MISSING' });
+        if (!values.status) throw new UsageError('"bin respond" needs --status, e.g. --status 500');
         const body: Record<string, unknown> = { status: values.status };
         if (values.body !== undefined) body.body = values.body;
         if (values.header?.length) {
           const headers: Record<string, string> = {};
           for (const h of values.header) {
             const colon = h.indexOf(':');
-            if (colon < 1) throw Object.assign(new Error(`--header "${h}" must look like "Name: value"`), { code: 'ERR_PARSE_ARGS_INVALID' });
+            if (colon < 1) throw new UsageError(`--header "${h}" must look like "Name: value"`);
             headers[h.slice(0, colon).trim()] = h.slice(colon + 1).trim();
           }
           body.headers = headers;
@@ -134,11 +138,7 @@ const bin: Command = {
         ]));
         return 0;
       }
-      default:
-        ctx.err(`usage: hookwire ${bin.usage}`);
-        return 2;
     }
+    throw new Error(`bin: no subcommand ${sub}`); // parse.ts lets only the declared ones through
   },
-};
-
-export default bin;
+});

@@ -2,9 +2,8 @@
 // terminal: successes and failures per type with the change against the previous period,
 // the failure codes with what to check, and the failures table.
 
-import { parseArgs } from 'node:util';
 import type { Summary, TypeSummary } from '../../dashboard/index.ts';
-import { table, type Command } from '../command.ts';
+import { defineCommand, table } from '../command.ts';
 
 const TYPE_NAMES = { outbound: 'Outbound webhooks', inbound: 'Inbound (API publishes)', device: 'Device events' } as const;
 
@@ -37,12 +36,12 @@ export function render(s: Summary): string[] {
   return out;
 }
 
-const command: Command = {
+export default defineCommand({
   name: 'dashboard',
   summary: 'successes and failures of every integration type, failure codes with guidance, the failures table',
   usage: 'dashboard [--period 1d|7d|30d (default 30d)] [--until ISO] [--json]',
-  async run(args, ctx) {
-    const { values } = parseArgs({ args, options: { period: { type: 'string' }, until: { type: 'string' }, json: { type: 'boolean' } } });
+  options: { period: { type: 'string' }, until: { type: 'string' }, json: { type: 'boolean' } },
+  async run({ values }, ctx) {
     const query = new URLSearchParams();
     if (values.period) query.set('period', values.period); // the bridge checks it
     if (values.until) query.set('until', values.until);
@@ -52,6 +51,4 @@ const command: Command = {
     else for (const line of render(s)) ctx.out(line);
     return 0;
   },
-};
-
-export default command;
+});

@@ -1,7 +1,6 @@
 // hookwire devices add|list|get|remove|token
 
-import { parseArgs } from 'node:util';
-import { table, type Command } from '../command.ts';
+import { defineCommand, table, usageError } from '../command.ts';
 
 interface DeviceJson {
   id: string;
@@ -13,30 +12,38 @@ interface DeviceJson {
   token?: string;
 }
 
-const devices: Command = {
+export default defineCommand({
   name: 'devices',
   summary: 'add, list, show, remove devices; rotate a device token',
-  usage: 'devices add [--name N] [--product P] [--firmware V] [--json] | list | get <id> | remove <id> | token <id>',
-  async run(args, ctx) {
-    const { values, positionals } = parseArgs({
-      args,
-      options: { name: { type: 'string' }, product: { type: 'string' }, firmware: { type: 'string' }, json: { type: 'boolean' } },
-      allowPositionals: true,
-    });
-    const [sub, id] = positionals;
+  usage: 'devices',
+  options: { name: { type: 'string' }, product: { type: 'string' }, firmware: { type: 'string' }, json: { type: 'boolean' } },
+  common: ['json'],
+  subcommands: {
+    add: { usage: 'add [name] [--product P] [--firmware V] [--json]', summary: 'add a device (the name may also be given as --name N); prints its token once', args: 1, options: ['name', 'product', 'firmware'] },
+    list: { usage: 'list [--json]', summary: 'every device, connected or not, with when it was last heard', args: 0 },
+    get: { usage: 'get <id|name> [--json]', summary: 'one device', args: 1 },
+    remove: { usage: 'remove <id|name> [--json]', summary: 'remove a device: its token stops working', args: 1 },
+    token: { usage: 'token <id|name> [--json]', summary: 'a new token for a device (shown once); the old one stops working', args: 1 },
+  },
+  async run({ values, sub, args }, ctx) {
+    const [id] = args;
     const api = ctx.api();
     const print = (value: unknown, text: () => string[]) => {
       for (const line of values.json ? [JSON.stringify(value, null, 2)] : text()) ctx.out(line);
     };
     const need = () => {
-      if (!id) throw Object.assign(new Error(`"devices ${sub}" needs a device ID or name`), { code: 'ERR_PARSE_ARGS_MISSING' });
+      if (!id) throw usageError(`"devices ${sub}" needs a device ID or name`);
       return encodeURIComponent(id);
     };
 
     switch (sub) {
       case 'add': {
+        if (id !== undefined && values.name !== undefined && id !== values.name) {
+          throw usageError(`two names: "${id}" and --name ${values.name}; give one`);
+        }
         const body: Record<string, unknown> = {};
-        if (values.name) body.name = values.name;
+        const name = id ?? values.name;
+        if (name) body.name = name;
         if (values.product) body.product_id = values.product;
         if (values.firmware) body.firmware_version = values.firmware;
         const d = await api.request<DeviceJson>('POST', '/v1/devices', body);
@@ -52,7 +59,7 @@ const devices: Command = {
       }
       case 'list': {
         const list = await api.request<DeviceJson[]>('GET', '/v1/devices');
-        print(list, () => list.length === 0 ? ['No devices yet: hookwire devices add --name <name>'] : table([
+        print(list, () => list.length === 0 ? ['No devices yet: hookwire devices add <name>'] : table([
           ['ID', 'NAME', 'PRODUCT', 'FIRMWARE', 'CONNECTED', 'LAST HEARD'],
           ...list.map((d) => [d.id, d.name ?? '-', String(d.product_id ?? '-'), String(d.firmware_version ?? '-'), d.connected ? 'yes' : 'no', d.last_heard ?? '-']),
         ]));
@@ -74,11 +81,7 @@ const devices: Command = {
         print(r, () => [`New token for ${r.id} (shown once; the old one no longer works): ${r.token}`]);
         return 0;
       }
-      default:
-        ctx.err(`usage: hookwire ${devices.usage}`);
-        return 2;
     }
+    throw new Error(`devices: no subcommand ${sub}`); // parse.ts lets only the declared ones through
   },
-};
-
-export default devices;
+});

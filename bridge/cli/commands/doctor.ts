@@ -2,9 +2,8 @@
 // and print each finding with its next step. Exit 1 when any finding needs attention (an
 // error or a warning), so a cron job or CI step can run it; 0 when there are none.
 
-import { parseArgs } from 'node:util';
 import type { DoctorReport, Finding, Severity } from '../../doctor/index.ts';
-import type { Command } from '../command.ts';
+import { defineCommand } from '../command.ts';
 import { useColor } from '../integration-path.ts';
 
 const ANSI = { red: '\x1b[31m', yellow: '\x1b[33m', gray: '\x1b[90m', bold: '\x1b[1m', reset: '\x1b[0m' };
@@ -41,18 +40,15 @@ export function report(r: DoctorReport, color: boolean): string[] {
   return out;
 }
 
-const command: Command = {
+export default defineCommand({
   name: 'doctor',
   summary: 'find what is wrong with integrations (names, filters, state, errors, templates, responses, targets), with next steps',
   usage: 'doctor [integration-id] [--json] [--skip-probe] [--probe-timeout MS (default 2000)]',
-  async run(args, ctx) {
-    const { values, positionals } = parseArgs({
-      args,
-      options: { json: { type: 'boolean' }, 'skip-probe': { type: 'boolean' }, 'probe-timeout': { type: 'string' } },
-      allowPositionals: true,
-    });
+  options: { json: { type: 'boolean' }, 'skip-probe': { type: 'boolean' }, 'probe-timeout': { type: 'string' } },
+  args: 1,
+  async run({ values, args }, ctx) {
     const query = new URLSearchParams();
-    if (positionals[0]) query.set('integration', positionals[0]);
+    if (args[0]) query.set('integration', args[0]);
     if (values['skip-probe']) query.set('probe', 'false');
     if (values['probe-timeout'] !== undefined) query.set('probe_timeout_ms', values['probe-timeout']); // the bridge checks the range
     const qs = query.toString();
@@ -61,6 +57,4 @@ const command: Command = {
     else for (const line of report(r, useColor(ctx.env))) ctx.out(line);
     return r.ok ? 0 : 1;
   },
-};
-
-export default command;
+});

@@ -14,17 +14,12 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import type { CliContext, Command } from '../command.ts';
+import { defineCommand, usageError, type CliContext } from '../command.ts';
 
 /** The Espruino CLI release the flash command is written against. */
 export const ESPRUINO_CLI_PACKAGE = 'espruino@0.1.67';
 /** Espruino keeps Storage file names to 28 characters. */
 const MAX_STORAGE_NAME = 28;
-
-function usageError(message: string): Error {
-  return Object.assign(new Error(message), { code: 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' });
-}
 
 /** Where a first use installs the Espruino CLI: the user's cache, never the project. */
 export function cliCacheDir(env: NodeJS.ProcessEnv): string {
@@ -81,21 +76,18 @@ function install(ctx: CliContext): string[] | null {
   return findEspruinoCli(ctx.env);
 }
 
-const flash: Command = {
+export default defineCommand({
   name: 'flash',
   summary: 'put the SDK (to Storage, as module "hookwire") and an app on an Espruino board',
   usage: 'flash <app.js> --port </dev/ttyUSB0|tcp://host:2323> [--board ESP32|ESP8266|PICO_R1_3|...] [--baud 115200] [--save] [--dry-run] [--no-install]',
-  async run(args, ctx) {
-    const { values, positionals } = parseArgs({
-      args,
-      options: {
-        port: { type: 'string', short: 'p' }, board: { type: 'string' }, baud: { type: 'string', default: '115200' },
-        save: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, 'no-install': { type: 'boolean' },
-      },
-      allowPositionals: true,
-    });
-    const [app, ...extra] = positionals;
-    if (!app || extra.length) throw usageError('flash needs one app file');
+  options: {
+    port: { type: 'string', short: 'p' }, board: { type: 'string' }, baud: { type: 'string', default: '115200' },
+    save: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, 'no-install': { type: 'boolean' },
+  },
+  args: 1,
+  async run({ values, args }, ctx) {
+    const [app] = args;
+    if (!app) throw usageError('flash needs one app file');
     if (!values.port) throw usageError('flash needs --port (a serial device such as /dev/ttyUSB0, or tcp://host:2323)');
     const baud = Number(values.baud);
     if (!Number.isInteger(baud) || baud <= 0) throw usageError(`--baud must be a number: ${values.baud}`);
@@ -152,6 +144,4 @@ const flash: Command = {
       await rm(dir, { recursive: true, force: true });
     }
   },
-};
-
-export default flash;
+});

@@ -2,10 +2,9 @@
 // console's graph (PARTICLE.md §4: success blue, error red, skipped gray). Colours only for a
 // terminal; otherwise plain letters (# success, x error, . skipped), so pipes and logs stay clean.
 
-import { parseArgs } from 'node:util';
 import type { DailyCount } from '../../store/index.ts';
-import type { Command } from '../command.ts';
-import { integrationPath, usageError, useColor } from '../integration-path.ts';
+import { defineCommand, usageError } from '../command.ts';
+import { integrationPath, useColor } from '../integration-path.ts';
 
 /** The widest a bar gets, characters. */
 const BAR_WIDTH = 40;
@@ -50,17 +49,14 @@ export function chart(days: DailyCount[], color: boolean, width = BAR_WIDTH): st
   return out;
 }
 
-const command: Command = {
+export default defineCommand({
   name: 'history',
   summary: 'daily successes, errors and skipped events of an integration, as a bar chart',
   usage: 'history <integration-id> [--days N (1-30, default 7)] [--product P] [--json]',
-  async run(args, ctx) {
-    const { values, positionals } = parseArgs({
-      args,
-      options: { days: { type: 'string' }, product: { type: 'string' }, json: { type: 'boolean' } },
-      allowPositionals: true,
-    });
-    const id = positionals[0];
+  options: { days: { type: 'string' }, product: { type: 'string' }, json: { type: 'boolean' } },
+  args: 1,
+  async run({ values, args }, ctx) {
+    const id = args[0];
     if (!id) throw usageError('"history" needs an integration ID (hookwire integrations list)');
     const days = values.days ?? '7'; // a week fits a terminal; the bridge checks the range
     const res = await ctx.api().request<{ integration_id: string; days: DailyCount[] }>('GET', `${integrationPath(id, values.product)}/history?days=${encodeURIComponent(days)}`);
@@ -68,6 +64,4 @@ const command: Command = {
     else for (const line of chart(res.days, useColor(ctx.env))) ctx.out(line);
     return 0;
   },
-};
-
-export default command;
+});

@@ -1,8 +1,9 @@
-// hookwire integrations create|list|show|delete|enable|disable
+// hookwire integrations create|list|show|update|delete|enable|disable|retry-policy|secret
 
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
-import { table, type Command } from '../command.ts';
+import { ApiError, type ApiClient } from '../../client/index.ts';
+import { defineCommand, table, usageError } from '../command.ts';
+import { assignment, FIELD_NAMES, FIELD_OPTIONS, fieldFlagsUsage, fieldName, fieldValue, flagOf } from '../template-fields.ts';
 
 interface Summary {
   id: string;
@@ -44,6 +45,76 @@ interface Detail extends Summary {
   [field: string]: unknown;
 }
 
+/** A list entry with the state its detail reports (GET /v1/integrations lists none, as Particle's). */
+type Listed = Summary & Pick<Detail, 'state' | 'state_reason'>;
+
+/** Details fetched at once for `list`. */
+const DETAIL_CONCURRENCY = 8;
+
+/** Each integration of the list with its state: Unknown, Active, Failing, TooManyErrors, Disabled. */
+async function withStates(api: ApiClient, base: string, list: (Summary & Partial<Listed>)[]): Promise<Listed[]> {
+  const out: (Listed | undefined)[] = new Array(list.length);
+  let next = 0;
+  const worker = async () => {
+    for (let k = next++; k < list.length; k = next++) {
+      const s = list[k]!;
+      if (s.state !== undefined) {
+        out[k] = s as Listed;
+        continue;
+      }
+      try {
+        const { integration: d } = await api.request<{ integration: Detail }>('GET', `${base}/${encodeURIComponent(s.id)}`);
+        out[k] = { ...s, state: d.state, state_reason: d.state_reason };
+      } catch (err) {
+        if (!(err instanceof ApiError && err.status === 404)) throw err; // deleted since the list: leave it out
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(DETAIL_CONCURRENCY, list.length) }, worker));
+  return out.filter((i): i is Listed => i !== undefined);
+}
+
+/** Read a template file: JSON, a Particle webhook template. */
+async function readTemplate(file: string): Promise<Record<string, unknown>> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    throw usageError(`cannot read ${file} as JSON: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw usageError(`${file} must hold a JSON object (a webhook template)`);
+  return parsed as Record<string, unknown>;
+}
+
+/** The `json` field from --json-template: an object when the file is a JSON object, else a string template. */
+async function jsonTemplate(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw usageError(`--json-template: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return fieldValue('json', text, '--json-template');
+}
+
+/** The fields the update flags change, in the order given by kind; null clears a field. */
+async function changes(values: Record<string, unknown> & { set?: string[]; unset?: string[] }): Promise<Record<string, unknown>> {
+  const fields: Record<string, unknown> = {};
+  for (const field of FIELD_NAMES) {
+    const flag = flagOf(field);
+    const raw = values[flag];
+    if (typeof raw !== 'string') continue;
+    if (field === 'json') fields.json = raw === '' ? null : await jsonTemplate(raw);
+    else fields[field] = fieldValue(field, field === 'requestType' ? raw.toUpperCase() : raw, `--${flag}`);
+  }
+  for (const raw of values.set ?? []) {
+    const [name, value] = assignment(raw);
+    fields[name] = value;
+  }
+  for (const raw of values.unset ?? []) fields[fieldName(raw, '--unset')] = null;
+  return fields;
+}
+
 function describe(i: Detail): string[] {
   const lines = [`${i.id}  ${i.name ?? ''}`.trimEnd(), '', `  state: ${i.state} (${i.state_reason})`];
   if (i.disabled_at) lines.push(`  disabled by ${i.disabled_by} at ${i.disabled_at}${i.disabled_reason ? `: ${i.disabled_reason}` : ''}`);
@@ -66,48 +137,78 @@ function describe(i: Detail): string[] {
   return lines;
 }
 
-const integrations: Command = {
+const UPDATE_FLAGS = [...Object.keys(FIELD_OPTIONS), 'set', 'unset'];
+
+export default defineCommand({
   name: 'integrations',
-  summary: 'create (from a pasted Particle template), list, show, delete, enable, disable webhooks',
-  usage: 'integrations create <template.json> [--product P] | list | show <id> | delete <id> | enable <id> | disable <id> [--reason R]\n'
-    + '      | retry-policy <id> <particle|durable|s1,s2,...> | secret rotate <id> [--overlap S] | secret remove <id>  [--json]',
-  async run(args, ctx) {
-    const { values, positionals } = parseArgs({
-      args,
-      options: { product: { type: 'string' }, json: { type: 'boolean' }, reason: { type: 'string' }, overlap: { type: 'string' } },
-      allowPositionals: true,
-    });
-    const [sub, arg, arg2] = positionals;
+  summary: 'create (from a pasted Particle template), list, show, update, delete, enable, disable webhooks',
+  usage: 'integrations',
+  options: {
+    ...FIELD_OPTIONS,
+    product: { type: 'string' }, json: { type: 'boolean' }, reason: { type: 'string' }, overlap: { type: 'string' },
+    set: { type: 'string', multiple: true }, unset: { type: 'string', multiple: true },
+  },
+  common: ['json', 'product'],
+  subcommands: {
+    create: { usage: 'create <template.json> [--product P] [--json]', summary: 'create an integration from a Particle webhook template (JSON, as the console exports it)', args: 1 },
+    list: { usage: 'list [--product P] [--json]', summary: 'every integration with its state: Unknown (never called), Active, Failing, TooManyErrors, Disabled', args: 0 },
+    show: { usage: 'show <id> [--product P] [--json]', summary: 'one integration: its template, state, counters and recent deliveries', args: 1 },
+    update: {
+      usage: `update <id> [template.json] [--set field=value|field=@FILE]... [--unset field]... [--product P] [--json]\n${fieldFlagsUsage('        ')}`,
+      summary: 'change an integration: the flags change only the fields given (a value @FILE is read from the file, \'\' clears the field); '
+        + 'a template file replaces the whole template, as create reads it, with the flags applied over it',
+      args: 2,
+      options: UPDATE_FLAGS,
+    },
+    delete: { usage: 'delete <id> [--product P] [--json]', summary: 'delete an integration', args: 1 },
+    enable: { usage: 'enable <id> [--product P] [--json]', summary: 'enable an integration (its state starts over at Unknown)', args: 1 },
+    disable: { usage: 'disable <id> [--reason R] [--product P] [--json]', summary: 'disable an integration, recording who and why', args: 1, options: ['reason'] },
+    'retry-policy': { usage: 'retry-policy <id> <particle|durable|s1,s2,...> [--product P] [--json]', summary: 'how failed deliveries are retried: a named policy or delays in seconds', args: 2 },
+    secret: { usage: 'secret rotate <id> [--overlap SECONDS] | secret remove <id>  [--product P] [--json]', summary: 'a new signing secret (the old one keeps signing for --overlap, default a day), or stop signing', args: 2, options: ['overlap'] },
+  },
+  async run({ values, sub, args }, ctx) {
+    const [arg, arg2] = args;
     const api = ctx.api();
     const base = values.product ? `/v1/products/${encodeURIComponent(values.product)}/integrations` : '/v1/integrations';
     const print = (value: unknown, text: () => string[]) => {
       for (const line of values.json ? [JSON.stringify(value, null, 2)] : text()) ctx.out(line);
     };
     const need = (what: string) => {
-      if (!arg) throw Object.assign(new Error(`"integrations ${sub}" needs ${what}`), { code: 'ERR_PARSE_ARGS_MISSING' });
+      if (!arg) throw usageError(`"integrations ${sub}" needs ${what}`);
       return arg;
     };
 
     switch (sub) {
       case 'create': {
-        const file = need('a template file (a Particle webhook template, JSON)');
-        let template: unknown;
-        try {
-          template = JSON.parse(await readFile(file, 'utf8'));
-        } catch (err) {
-          ctx.err(`error: cannot read ${file} as JSON: ${(err as Error).message}`);
-          return 1;
-        }
-        const created = await api.request<{ id: string; event: string; url: string }>('POST', base, { integration_type: 'Webhook', ...(template as object) });
+        const template = await readTemplate(need('a template file (a Particle webhook template, JSON)'));
+        const created = await api.request<{ id: string; event: string; url: string }>('POST', base, { integration_type: 'Webhook', ...template });
         print(created, () => [`Integration ${created.id} created: events starting with "${created.event}" → ${created.url}`]);
         return 0;
       }
       case 'list': {
-        const list = await api.request<Summary[]>('GET', base);
+        const list = await withStates(api, base, await api.request<Summary[]>('GET', base));
         print(list, () => list.length === 0 ? ['No integrations yet: hookwire integrations create <template.json>'] : table([
           ['ID', 'EVENT', 'METHOD', 'URL', 'STATE', 'PRODUCT', 'NAME'],
-          ...list.map((i) => [i.id, i.event, i.requestType, i.url, i.disabled ? 'disabled' : 'enabled', String(i.product_id ?? '-'), i.name ?? '']),
+          ...list.map((i) => [i.id, i.event, i.requestType, i.url, i.state, String(i.product_id ?? '-'), i.name ?? '']),
         ]));
+        return 0;
+      }
+      case 'update': {
+        const id = need('an integration ID, then a template file or fields to change (--url, --set field=value, ...)');
+        const fields = await changes(values);
+        const path = `${base}/${encodeURIComponent(id)}`;
+        let integration: Detail;
+        if (arg2 !== undefined) {
+          // Particle's PUT: the file is the whole template; fields not in it go back to their defaults.
+          const template: Record<string, unknown> = { ...(await readTemplate(arg2)), ...fields };
+          for (const [k, v] of Object.entries(template)) if (v === null) delete template[k];
+          ({ integration } = await api.request<{ integration: Detail }>('PUT', path, template));
+        } else {
+          if (Object.keys(fields).length === 0) throw usageError('"integrations update" needs a template file or a field to change (--url, --event, --set field=value, ...)');
+          ({ integration } = await api.request<{ integration: Detail }>('PATCH', path, fields));
+        }
+        const changed = arg2 !== undefined ? 'template replaced' : `changed ${Object.keys(fields).join(', ')}`;
+        print(integration, () => [`Integration ${integration.id} updated (${changed}): events starting with "${integration.event}" → ${integration.requestType} ${integration.url}`]);
         return 0;
       }
       case 'show': {
@@ -129,7 +230,7 @@ const integrations: Command = {
       }
       case 'retry-policy': {
         const id = need('an integration ID and a policy');
-        if (!arg2) throw Object.assign(new Error('"integrations retry-policy" needs a policy: particle, durable, or delays in seconds like 5,30,300'), { code: 'ERR_PARSE_ARGS_MISSING' });
+        if (!arg2) throw usageError('"integrations retry-policy" needs a policy: particle, durable, or delays in seconds like 5,30,300');
         const policy = arg2 === 'particle' || arg2 === 'durable' ? arg2 : arg2.split(',').map(Number);
         const { integration } = await api.request<{ integration: Detail }>('PATCH', `${base}/${encodeURIComponent(id)}`, { retryPolicy: policy });
         print(integration, () => [`Integration ${integration.id} retries with ${JSON.stringify(integration.retryPolicy)}.`]);
@@ -139,7 +240,7 @@ const integrations: Command = {
         const action = arg;
         const id = arg2;
         if ((action !== 'rotate' && action !== 'remove') || !id) {
-          throw Object.assign(new Error('usage: integrations secret rotate <id> [--overlap seconds] | secret remove <id>'), { code: 'ERR_PARSE_ARGS_MISSING' });
+          throw usageError('"integrations secret" needs rotate <id> or remove <id>');
         }
         if (action === 'remove') {
           await api.request('DELETE', `${base}/${encodeURIComponent(id)}/secret`);
@@ -154,11 +255,7 @@ const integrations: Command = {
         ]);
         return 0;
       }
-      default:
-        ctx.err(`usage: hookwire ${integrations.usage}`);
-        return 2;
     }
+    throw new Error(`integrations: no subcommand ${sub}`); // parse.ts lets only the declared ones through
   },
-};
-
-export default integrations;
+});

@@ -1,11 +1,10 @@
 // hookwire logs <id>: an integration's last successes and errors (PARTICLE.md §4: the last
 // 10 of each), with what each error usually means and what to check.
 
-import { parseArgs } from 'node:util';
 import type { DeliveryLog } from '../../webhooks/index.ts';
 import { guidanceOf } from '../../codes.ts';
-import type { Command } from '../command.ts';
-import { integrationPath, usageError } from '../integration-path.ts';
+import { defineCommand, usageError } from '../command.ts';
+import { integrationPath } from '../integration-path.ts';
 
 interface Detail {
   id: string;
@@ -49,13 +48,14 @@ function describe(i: Detail, successes: DeliveryLog[], errors: DeliveryLog[]): s
   return out;
 }
 
-const command: Command = {
+export default defineCommand({
   name: 'logs',
   summary: 'an integration\'s last successes and errors, with guidance for each error',
   usage: 'logs <integration-id> [--product P] [--json]',
-  async run(args, ctx) {
-    const { values, positionals } = parseArgs({ args, options: { product: { type: 'string' }, json: { type: 'boolean' } }, allowPositionals: true });
-    const id = positionals[0];
+  options: { product: { type: 'string' }, json: { type: 'boolean' } },
+  args: 1,
+  async run({ values, args }, ctx) {
+    const id = args[0];
     if (!id) throw usageError('"logs" needs an integration ID (hookwire integrations list)');
     const { integration: i } = await ctx.api().request<{ integration: Detail }>('GET', integrationPath(id, values.product));
     const successes = i.logs.filter((l) => l.ok);
@@ -67,6 +67,4 @@ const command: Command = {
     }
     return 0;
   },
-};
-
-export default command;
+});

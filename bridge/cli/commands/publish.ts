@@ -1,22 +1,17 @@
 // hookwire publish <name> [data]: publish an event from the cloud, to devices and integrations
 // (POST /v1/devices/events, Particle's publish).
 
-import { parseArgs } from 'node:util';
-import type { Command } from '../command.ts';
+import { defineCommand, usageError } from '../command.ts';
 
-const publish: Command = {
+export default defineCommand({
   name: 'publish',
   summary: 'publish an event from the cloud: subscribed devices receive it, integrations fire on it',
   usage: 'publish <name> [data] [--private] [--ttl seconds] [--product id] [--json]',
-  async run(args, ctx) {
-    const { values, positionals } = parseArgs({
-      args,
-      options: { private: { type: 'boolean' }, ttl: { type: 'string' }, product: { type: 'string' }, json: { type: 'boolean' } },
-      allowPositionals: true,
-    });
-    const [name, data, ...extra] = positionals;
-    if (!name) throw Object.assign(new Error('publish needs an event name'), { code: 'ERR_PARSE_ARGS_MISSING' });
-    if (extra.length) throw Object.assign(new Error('give the data as one argument (quote it)'), { code: 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' });
+  options: { private: { type: 'boolean' }, ttl: { type: 'string' }, product: { type: 'string' }, json: { type: 'boolean' } },
+  args: 2,
+  async run({ values, args }, ctx) {
+    const [name, data] = args;
+    if (!name) throw usageError('publish needs an event name');
     const body: Record<string, unknown> = { name };
     if (data !== undefined) body.data = data;
     // Particle accepts both and implements neither: every event is private, every ttl 60.
@@ -27,6 +22,4 @@ const publish: Command = {
     ctx.out(values.json ? JSON.stringify(answer) : `Published ${name}${data === undefined ? '' : ` (${Buffer.byteLength(data)} bytes of data)`}`);
     return 0;
   },
-};
-
-export default publish;
+});

@@ -2,9 +2,8 @@
 // again: one, those that failed since a time, or all. A replayed delivery starts its retry
 // policy over and keeps its webhook-id, so a receiver that saw it before can tell.
 
-import { parseArgs } from 'node:util';
-import { table, type Command } from '../command.ts';
-import { integrationPath, usageError } from '../integration-path.ts';
+import { defineCommand, table, usageError } from '../command.ts';
+import { integrationPath } from '../integration-path.ts';
 
 interface Failure {
   id: number;
@@ -27,20 +26,17 @@ function listing(id: string, total: number, failures: Failure[]): string[] {
   ];
 }
 
-const command: Command = {
+export default defineCommand({
   name: 'replay',
   summary: 'list an integration\'s failed deliveries, and send them again',
   usage: 'replay <integration-id> --list [--since ISO] [--limit N] | --delivery N | --since ISO | --all  [--product P] [--json]',
-  async run(args, ctx) {
-    const { values, positionals } = parseArgs({
-      args,
-      options: {
-        list: { type: 'boolean' }, delivery: { type: 'string' }, since: { type: 'string' }, all: { type: 'boolean' },
-        limit: { type: 'string' }, product: { type: 'string' }, json: { type: 'boolean' },
-      },
-      allowPositionals: true,
-    });
-    const id = positionals[0];
+  options: {
+    list: { type: 'boolean' }, delivery: { type: 'string' }, since: { type: 'string' }, all: { type: 'boolean' },
+    limit: { type: 'string' }, product: { type: 'string' }, json: { type: 'boolean' },
+  },
+  args: 1,
+  async run({ values, args }, ctx) {
+    const id = args[0];
     if (!id) throw usageError('"replay" needs an integration ID (hookwire integrations list)');
     const path = integrationPath(id, values.product);
     const api = ctx.api();
@@ -65,6 +61,4 @@ const command: Command = {
       : `Replayed ${res.replayed} failed deliver${res.replayed === 1 ? 'y' : 'ies'} of ${id}: pending now, with the retry policy started over. Follow them with: hookwire logs ${id}`);
     return 0;
   },
-};
-
-export default command;
+});

@@ -1,21 +1,18 @@
 // hookwire start: run the bridge in the foreground until SIGINT or SIGTERM. SIGHUP reads the
 // TLS certificate files again (what a Let's Encrypt deploy hook sends), without a restart.
 
-import { parseArgs } from 'node:util';
 import { flags, fromEnv, switches } from '../../config.ts';
 import { startBridge, type Bridge } from '../../index.ts';
-import type { Command } from '../command.ts';
+import { defineCommand, type Options } from '../command.ts';
 
-/** Flags (--mqtt-port 0) and switches (--insecure) as config overrides. */
-function overridesFrom(args: string[]): Record<string, unknown> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      ...Object.fromEntries(Object.keys(flags).map((f) => [f.slice(2), { type: 'string' as const }])),
-      ...Object.fromEntries(Object.keys(switches).map((f) => [f.slice(2), { type: 'boolean' as const }])),
-    },
-    strict: true,
-  });
+/** The config's flags (--mqtt-port 0) and switches (--insecure) as options. */
+const options: Options = {
+  ...Object.fromEntries(Object.keys(flags).map((f) => [f.slice(2), { type: 'string' as const }])),
+  ...Object.fromEntries(Object.keys(switches).map((f) => [f.slice(2), { type: 'boolean' as const }])),
+};
+
+/** Flags and switches given as config overrides. */
+function overridesFrom(values: Record<string, unknown>): Record<string, unknown> {
   const overrides: Record<string, unknown> = {};
   for (const [flag, field] of Object.entries({ ...flags, ...switches })) {
     const value = values[flag.slice(2)];
@@ -31,12 +28,13 @@ function banner(bridge: Bridge): string {
   return `hookwire: ${listeners.filter(Boolean).join(' · ')} · ${tokenNote} ${bridge.adminTokenPath}`;
 }
 
-const start: Command = {
+export default defineCommand({
   name: 'start',
   summary: 'run the bridge (embedded broker, API, store under ./data)',
   usage: 'start [--mqtt-port N|off] [--http-port N] [--host H] [--data-dir D] [--log-level L] [--tls-cert F --tls-key F [--tls-ca F] [--mqtts-port N]] [--insecure]',
-  async run(args, ctx) {
-    const overrides = { ...fromEnv(ctx.env), prettyLogs: process.stdout.isTTY === true, ...overridesFrom(args) };
+  options,
+  async run({ values }, ctx) {
+    const overrides = { ...fromEnv(ctx.env), prettyLogs: process.stdout.isTTY === true, ...overridesFrom(values) };
     const bridge = await startBridge(overrides);
     ctx.err(banner(bridge));
 
@@ -61,6 +59,4 @@ const start: Command = {
       process.on('SIGTERM', () => stop('SIGTERM'));
     });
   },
-};
-
-export default start;
+});

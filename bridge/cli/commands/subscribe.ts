@@ -1,9 +1,8 @@
 // hookwire subscribe [prefix] [--device id] [--product p] [--json]: the event stream, one
 // line per event, until Ctrl-C. Reconnects when the stream drops, as Particle's clients do.
 
-import { parseArgs } from 'node:util';
 import { ApiError, type SseMessage } from '../../client/index.ts';
-import type { Command } from '../command.ts';
+import { defineCommand } from '../command.ts';
 
 /** An event as the stream carries it (PARTICLE.md §6), with its name. */
 interface StreamedEvent {
@@ -51,18 +50,14 @@ const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) =
   }, { once: true });
 });
 
-const subscribe: Command = {
+export default defineCommand({
   name: 'subscribe',
   summary: 'stream events as they happen (device and cloud events: hook-sent, hook-response, ...)',
   usage: 'subscribe [prefix] [--device id|name] [--product id] [--json]',
-  async run(args, ctx) {
-    const { values, positionals } = parseArgs({
-      args,
-      options: { device: { type: 'string' }, product: { type: 'string' }, json: { type: 'boolean' } },
-      allowPositionals: true,
-    });
-    if (positionals.length > 1) throw Object.assign(new Error('give at most one prefix'), { code: 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' });
-    const prefix = positionals[0] ?? '';
+  options: { device: { type: 'string' }, product: { type: 'string' }, json: { type: 'boolean' } },
+  args: 1,
+  async run({ values, args }, ctx) {
+    const prefix = args[0] ?? '';
     const api = ctx.api();
     const path = streamPath(prefix, values.device, values.product);
     const print = (message: SseMessage) => {
@@ -102,6 +97,4 @@ const subscribe: Command = {
       process.off('SIGINT', onSigint);
     }
   },
-};
-
-export default subscribe;
+});

@@ -2,10 +2,9 @@
 // the request, the response, and on failure what it usually means. Changes nothing on the
 // bridge. Exit 1 when the test fails, so scripts can check a target before going live.
 
-import { parseArgs } from 'node:util';
 import type { TestResult } from '../../webhooks/index.ts';
-import type { Command } from '../command.ts';
-import { integrationPath, usageError } from '../integration-path.ts';
+import { defineCommand, usageError } from '../command.ts';
+import { integrationPath } from '../integration-path.ts';
 
 /** Most of a body printed, characters (--json has all of it). */
 const BODY_PREVIEW = 500;
@@ -41,17 +40,14 @@ function describe(r: TestResult): string[] {
   return out;
 }
 
-const command: Command = {
+export default defineCommand({
   name: 'test',
   summary: 'send a test event through an integration and show the request and response (changes nothing)',
   usage: 'test <integration-id> [--data TEXT|JSON] [--name EVENT] [--device ID] [--product P] [--json]',
-  async run(args, ctx) {
-    const { values, positionals } = parseArgs({
-      args,
-      options: { data: { type: 'string' }, name: { type: 'string' }, device: { type: 'string' }, product: { type: 'string' }, json: { type: 'boolean' } },
-      allowPositionals: true,
-    });
-    const id = positionals[0];
+  options: { data: { type: 'string' }, name: { type: 'string' }, device: { type: 'string' }, product: { type: 'string' }, json: { type: 'boolean' } },
+  args: 1,
+  async run({ values, args }, ctx) {
+    const id = args[0];
     if (!id) throw usageError('"test" needs an integration ID (hookwire integrations list)');
     const body: Record<string, string> = {};
     if (values.data !== undefined) body.data = values.data; // sent as the event's data, as a device would
@@ -62,6 +58,4 @@ const command: Command = {
     else for (const line of describe(result)) ctx.out(line);
     return result.pass ? 0 : 1;
   },
-};
-
-export default command;
+});

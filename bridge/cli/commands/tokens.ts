@@ -1,7 +1,6 @@
 // hookwire tokens create|list|revoke: API tokens with a scope (`read` for dashboards).
 
-import { parseArgs } from 'node:util';
-import { table, type Command } from '../command.ts';
+import { defineCommand, table, usageError } from '../command.ts';
 
 interface TokenJson {
   id: string;
@@ -12,23 +11,25 @@ interface TokenJson {
   token?: string;
 }
 
-const tokens: Command = {
+export default defineCommand({
   name: 'tokens',
   summary: 'create (admin or read-only), list, revoke API tokens',
-  usage: 'tokens create <name> [--scope read|admin] [--json] | list [--json] | revoke <id>',
-  async run(args, ctx) {
-    const { values, positionals } = parseArgs({
-      args,
-      options: { scope: { type: 'string' }, json: { type: 'boolean' } },
-      allowPositionals: true,
-    });
-    const [sub, arg] = positionals;
+  usage: 'tokens',
+  options: { scope: { type: 'string' }, json: { type: 'boolean' } },
+  common: ['json'],
+  subcommands: {
+    create: { usage: 'create <name> [--scope read|admin (default read)] [--json]', summary: 'a new API token, shown once; read may only read (GET)', args: 1, options: ['scope'] },
+    list: { usage: 'list [--json]', summary: 'every API token, revoked ones too', args: 0 },
+    revoke: { usage: 'revoke <id> [--json]', summary: 'revoke an API token: it gets 401 from then on', args: 1 },
+  },
+  async run({ values, sub, args }, ctx) {
+    const [arg] = args;
     const api = ctx.api();
     const print = (value: unknown, text: () => string[]) => {
       for (const line of values.json ? [JSON.stringify(value, null, 2)] : text()) ctx.out(line);
     };
     const need = (what: string) => {
-      if (!arg) throw Object.assign(new Error(`"tokens ${sub}" needs ${what}`), { code: 'ERR_PARSE_ARGS_MISSING' });
+      if (!arg) throw usageError(`"tokens ${sub}" needs ${what}`);
       return arg;
     };
 
@@ -56,11 +57,7 @@ const tokens: Command = {
         print(t, () => [`Token ${t.id} (${t.name}) revoked at ${t.revoked_at}: it gets 401 from now on.`]);
         return 0;
       }
-      default:
-        ctx.err(`usage: hookwire ${tokens.usage}`);
-        return 2;
     }
+    throw new Error(`tokens: no subcommand ${sub}`); // parse.ts lets only the declared ones through
   },
-};
-
-export default tokens;
+});
