@@ -52,7 +52,9 @@ export default defineCommand({
           `Device ${d.id}${d.name ? ` (${d.name})` : ''} added.`,
           `Token (shown once, keep it): ${d.token}`,
           '',
-          'Connect as this device: client ID = username = device ID, password = token, e.g.',
+          'Act as this device from this terminal (publish, and see what it receives):',
+          `  hookwire device ${d.id} --token ${d.token} listen`,
+          'or connect any MQTT client: client ID = username = device ID, password = token, e.g.',
           `  mosquitto_pub -h ${mqtt} -p 1883 -i ${d.id} -u ${d.id} -P ${d.token} -t temp -m 21.5`,
         ]);
         return 0;

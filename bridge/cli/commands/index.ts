@@ -3,6 +3,7 @@
 import type { Command } from '../command.ts';
 import start from './start.ts';
 import devices from './devices.ts';
+import device from './device.ts';
 import integrations from './integrations.ts';
 import subscribe from './subscribe.ts';
 import publish from './publish.ts';
@@ -16,6 +17,6 @@ import bin from './bin.ts';
 import tokens from './tokens.ts';
 import flash from './flash.ts';
 
-const commands: Command[] = [start, devices, integrations, subscribe, publish, logs, history, testCommand, replay, doctor, dashboard, bin, tokens, flash];
+const commands: Command[] = [start, devices, device, integrations, subscribe, publish, logs, history, testCommand, replay, doctor, dashboard, bin, tokens, flash];
 
 export default commands;
