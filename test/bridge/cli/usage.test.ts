@@ -7,7 +7,9 @@ import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { testBridge, until, type TestBridge } from '../../helpers/bridge.ts';
 import { cliBin, hookwire, root } from '../../helpers/spawn.ts';
+import { readFile } from 'node:fs/promises';
 import commands from '../../../bridge/cli/commands/index.ts';
+import { REFERENCE_PATH, reference } from '../../../bridge/cli/reference.ts';
 
 let b: TestBridge;
 let env: NodeJS.ProcessEnv;
@@ -156,6 +158,12 @@ test('a stray argument is an error naming it, never silently ignored', async () 
   const misplaced = await hookwire(['devices', 'list', '--firmware', '3'], env);
   assert.is(misplaced.code, 2);
   assert.match(misplaced.stderr, '--firmware');
+});
+
+test('docs/cli.md is the reference the commands declare (npx tsx bridge/cli/reference.ts --write)', async () => {
+  const written = await readFile(REFERENCE_PATH, 'utf8');
+  assert.fixture(written, reference());
+  for (const c of commands) assert.match(written, `## hookwire ${c.name}\n`);
 });
 
 test.run();
