@@ -24,9 +24,10 @@ export function dataText(data: EventData): string {
   return `(typed) ${JSON.stringify(data)}`;
 }
 
-/** `time  name  data`, as `hookwire subscribe` prints an event. */
+/** `time  name  data`, as `hookwire subscribe` prints an event; no data, no trailing spaces. */
 export function receivedLine(name: string, data: EventData, at = new Date()): string {
-  return `${at.toISOString()}  ${name}  ${dataText(data)}`;
+  const text = dataText(data);
+  return `${at.toISOString()}  ${name}${text === '' ? '' : `  ${text}`}`;
 }
 
 /**
