@@ -15,7 +15,7 @@ import { locateBridge, type UrlSource } from './locate.ts';
 export { DEFAULT_URL, locateBridge, type BridgeLocation, type UrlSource } from './locate.ts';
 
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(readonly status: number, readonly code: string, message: string, readonly field?: string) {
     super(message);
   }
 }
@@ -125,9 +125,9 @@ async function answerOf(res: Response, baseUrl: string): Promise<any> {
 }
 
 /** An answer that is not 2xx, as an ApiError with the bridge's code and message. */
-function refusal(res: Response, json: { code?: string; error?: string; error_description?: string } | undefined, tokenHint: string | undefined): ApiError {
+function refusal(res: Response, json: { code?: string; error?: string; error_description?: string; field?: string } | undefined, tokenHint: string | undefined): ApiError {
   const message = json?.error_description ?? json?.error ?? res.statusText;
-  return new ApiError(res.status, json?.code ?? json?.error ?? `HTTP_${res.status}`, res.status === 401 && tokenHint ? `${message} ${tokenHint}` : message);
+  return new ApiError(res.status, json?.code ?? json?.error ?? `HTTP_${res.status}`, res.status === 401 && tokenHint ? `${message} ${tokenHint}` : message, json?.field);
 }
 
 export function apiClient(env: NodeJS.ProcessEnv = process.env): ApiClient {

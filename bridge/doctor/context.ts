@@ -180,6 +180,6 @@ export function shellWord(value: string): string {
  * given, as PATCH /v1/integrations/<id> does). null clears a field.
  */
 export function updateStep(id: string, fields: Record<string, string | boolean | null>): string {
-  const flags = Object.entries(fields).map(([field, value]) => `${UPDATE_FLAGS[field] ?? `--${field}`} ${value === null ? "''" : shellWord(String(value))}`);
+  const flags = Object.entries(fields).map(([field, value]) => `${UPDATE_FLAGS[field] ?? `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`} ${value === null ? "''" : shellWord(String(value))}`);
   return `hookwire integrations update ${id} ${flags.join(' ')}`;
 }

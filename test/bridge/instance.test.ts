@@ -93,7 +93,7 @@ test('a port in use: one line naming the port and the setting to change; the dir
   try {
     const res = await hookwire(['start', '--mqtt-port', '0', '--http-port', String(port), '--data-dir', dataDir]);
     assert.is(res.code, 1);
-    assert.is(res.stderr.trim(), `error: the HTTP port ${port} is in use (another program, or another bridge): choose another with HOOKWIRE_HTTP_PORT or --http-port (PORT_IN_USE)`);
+    assert.is(res.stderr.trim(), `error (field httpPort): the HTTP port ${port} is in use (another program, or another bridge): choose another with HOOKWIRE_HTTP_PORT or --http-port (PORT_IN_USE)`);
     const mqtt = await hookwire(['start', '--mqtt-port', String(port), '--http-port', '0', '--data-dir', dataDir]);
     assert.match(mqtt.stderr, /the MQTT port \d+ is in use .* HOOKWIRE_MQTT_PORT or --mqtt-port \(PORT_IN_USE\)/);
     assert.is(runningBridge(dataDir), undefined, 'the failed starts left no claim');

@@ -5,7 +5,8 @@ import { defineCommand, table, usageError } from '../command.ts';
 interface DeviceJson {
   id: string;
   name: string | null;
-  product_id: number | null;
+  /** A product's number, or "none" (a device in no product). */
+  product_id: number | 'none';
   firmware_version: number | null;
   connected: boolean;
   last_heard: string | null;
