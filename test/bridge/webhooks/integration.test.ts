@@ -108,12 +108,15 @@ function markdownTemplates(path: string): Record<string, unknown>[] {
     if (value.event !== undefined && value.url !== undefined) out.push(value);
   }
   for (const m of text.matchAll(/`(\{"event": [^`]*\})`/g)) out.push(JSON.parse(m[1]!) as Record<string, unknown>);
+  // Shell heredocs (the Quickstart's `cat > hook.json <<JSON`), a command's output standing in for its URL.
+  for (const m of text.matchAll(/<<'?JSON'?\n([\s\S]*?)\nJSON\n/g)) out.push(JSON.parse(m[1]!.replace(/\$\([^)]*\)/g, 'http://127.0.0.1:8080/bin/x')) as Record<string, unknown>);
   return out;
 }
 
-test('the README\'s templates and every example\'s template.json are accepted', () => {
-  const readme = markdownTemplates(join(ROOT, 'README.md'));
-  assert.ok(readme.length >= 2, `${readme.length} templates found in the README`);
+test('the templates in the README and the docs, and every example\'s template.json, are accepted', () => {
+  const docs = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join('docs', f))];
+  const readme = docs.flatMap((f) => markdownTemplates(join(ROOT, f)));
+  assert.ok(readme.length >= 3, `${readme.length} templates found in the README and docs/`);
   const examples = readdirSync(join(ROOT, 'examples'))
     .map((d) => join(ROOT, 'examples', d, 'template.json'))
     .filter((p) => existsSync(p))
