@@ -45,7 +45,7 @@ export function chart(days: DailyCount[], color: boolean, width = BAR_WIDTH): st
     total.error += d.error;
     total.skipped += d.skipped;
   });
-  out.push('', `${days.length} days: ${total.success} succeeded, ${total.error} failed, ${total.skipped} skipped`);
+  out.push('', `${days.length} ${days.length === 1 ? 'day' : 'days'}: ${total.success} succeeded, ${total.error} failed, ${total.skipped} skipped`);
   return out;
 }
 

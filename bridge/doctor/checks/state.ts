@@ -129,7 +129,7 @@ export const sleepingHosts: Check = async (ctx) => {
           check: 'HOST_SLEEPING',
           severity: 'info',
           integrationId: i.id,
-          message: `${label(i)} had ${skipped.last30Days} events skipped in the last 30 days (${skipped.today} today) while ${host} slept; it is awake now.`,
+          message: `${label(i)} had ${plural(skipped.last30Days, 'event')} skipped in the last 30 days (${skipped.today} today) while ${host} slept; it is awake now.`,
           next: `hookwire history ${i.id} shows the days; hookwire replay ${i.id} --list shows what was dropped.`,
           evidence,
         });

@@ -69,6 +69,7 @@ test('history: a chart with plain marks when stdout is not a terminal; --json; a
   assert.is(rows[2], `${today}  #xxx        1 ok     3 err     0 skipped  (today, from 00:00 UTC)`);
   assert.match(rows[0]!, /^\S+ {2} +0 ok +0 err +0 skipped$/);
   assert.match(res.stdout, /3 days: 1 succeeded, 3 failed, 0 skipped/);
+  assert.match(chart([{ day: today, success: 1, error: 0, skipped: 0 }], false).join('\n'), /\n1 day: 1 succeeded/, 'one day, not "1 days"');
 
   const json = JSON.parse((await hookwire(['history', flaky, '--days', '2', '--json'], env)).stdout);
   assert.equal(json.days.at(-1), { day: today, success: 1, error: 3, skipped: 0 });
