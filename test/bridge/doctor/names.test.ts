@@ -5,25 +5,23 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { connectDevice, type Device } from '../../../firmware-sdk/index.ts';
+import type { Device } from '../../../firmware-sdk/index.ts';
 import type { DoctorReport, Finding } from '../../../bridge/doctor/index.ts';
-import { testBridge, until, type TestBridge } from '../../helpers/bridge.ts';
-import { receiver, type Receiver } from '../../helpers/receiver.ts';
+import { until, type TestBridge } from '../../helpers/bridge.ts';
+import type { Receiver } from '../../helpers/receiver.ts';
+import { webhookRig, type Rig } from '../../helpers/rig.ts';
 
+let rig: Rig;
 let b: TestBridge;
 let rx: Receiver;
 let device: Device;
 
 test.before(async () => {
-  b = await testBridge();
-  rx = await receiver();
-  const d = await b.addDevice();
-  device = await connectDevice({ url: b.mqttUrl, deviceId: d.id, token: d.token });
+  rig = await webhookRig();
+  ({ b, rx, device } = rig);
 });
 test.after(async () => {
-  await device?.disconnect();
-  await b?.stop();
-  await rx?.close();
+  await rig?.stop();
 });
 
 async function findings(id: string): Promise<Finding[]> {

@@ -10,12 +10,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { connectDevice, type Device } from '../../../firmware-sdk/index.ts';
+import type { Device } from '../../../firmware-sdk/index.ts';
 import { HookwireError } from '../../../bridge/errors.ts';
 import { parseTemplate } from '../../../bridge/webhooks/integration.ts';
 import { eventView, render, sampleEvents, templateVariables } from '../../../bridge/webhooks/render.ts';
-import { testBridge, type TestBridge } from '../../helpers/bridge.ts';
-import { receiver, type Receiver } from '../../helpers/receiver.ts';
+import type { TestBridge } from '../../helpers/bridge.ts';
+import type { Receiver } from '../../helpers/receiver.ts';
+import { webhookRig, type Rig } from '../../helpers/rig.ts';
 
 const ROOT = join(import.meta.dirname, '../../..');
 const url = 'https://example.com/in';
@@ -125,20 +126,17 @@ test('the templates in the README and the docs, and every example\'s template.js
   for (const template of [...readme, ...examples]) assert.is(refusal(template), undefined, JSON.stringify(template));
 });
 
+let rig: Rig;
 let b: TestBridge;
 let rx: Receiver;
 let device: Device;
 
 test.before(async () => {
-  b = await testBridge();
-  rx = await receiver();
-  const d = await b.addDevice();
-  device = await connectDevice({ url: b.mqttUrl, deviceId: d.id, token: d.token });
+  rig = await webhookRig();
+  ({ b, rx, device } = rig);
 });
 test.after(async () => {
-  await device?.disconnect();
-  await b?.stop();
-  await rx?.close();
+  await rig?.stop();
 });
 
 const broken = { event: 'temp', url: 'http://127.0.0.1:1/in', json: '{"t": {{{temp}}}, "key": "LITERAL-SECRET"' };

@@ -1,0 +1,28 @@
+// What most webhook tests start from: a bridge, an HTTP receiver for its integrations, and one
+// device connected with the SDK.
+
+import { connectDevice, type Device } from '../../firmware-sdk/index.ts';
+import { testBridge, type TestBridge } from './bridge.ts';
+import { receiver, type Receiver } from './receiver.ts';
+
+export interface Rig {
+  b: TestBridge;
+  rx: Receiver;
+  device: Device;
+  stop(): Promise<void>;
+}
+
+export async function webhookRig(): Promise<Rig> {
+  const b = await testBridge();
+  const rx = await receiver();
+  const d = await b.addDevice();
+  const device = await connectDevice({ url: b.mqttUrl, deviceId: d.id, token: d.token });
+  return {
+    b, rx, device,
+    async stop() {
+      await device.disconnect();
+      await b.stop();
+      await rx.close();
+    },
+  };
+}
