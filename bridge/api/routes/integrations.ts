@@ -4,7 +4,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HookwireError, NotFoundError } from '../../errors.ts';
 import { readerRequest, readerTemplate, readerUrl } from '../../redact.ts';
-import { templateOf, type FailedDelivery, type Integration, type ReplaySelector, type TestInput } from '../../webhooks/index.ts';
+import { templateOf, type FailedDelivery, type Integration, type IntegrationStatus, type ReplaySelector, type TestInput } from '../../webhooks/index.ts';
 import { guidanceOf } from '../../codes.ts';
 import type { ApiContext } from '../context.ts';
 import { type Body, bodyOf, optionalInt, optionalString, productScope } from '../input.ts';
@@ -14,8 +14,8 @@ type Params = { product?: string; id?: string };
 /** A read-only token never sees template literals (bridge/redact.ts: by rule, not by name). */
 const readOnly = (req: FastifyRequest) => req.token?.scope !== 'admin';
 
-/** The list entry Particle's clients read. */
-function summary(i: Integration, redact = false) {
+/** The list entry Particle's clients read, with the state Hookwire adds (Particle's console shows it). */
+function summary(i: Integration, status: IntegrationStatus, redact = false) {
   return {
     id: i.id,
     integration_type: 'Webhook',
@@ -27,6 +27,8 @@ function summary(i: Integration, redact = false) {
     disabled: i.disabled,
     product_id: i.productId,
     created_at: i.createdAt,
+    state: status.state,
+    state_reason: status.reason,
   };
 }
 
@@ -148,7 +150,7 @@ export default function integrations({ app, webhooks }: ApiContext) {
         });
       });
 
-      app.get(collection, async (req: Req) => webhooks.list(productScope(req.params)).map((i) => summary(i, readOnly(req))));
+      app.get(collection, async (req: Req) => webhooks.list(productScope(req.params)).map((i) => summary(i, webhooks.status(i.id), readOnly(req))));
 
       app.get(item, async (req: Req) => ({ integration: await detail(webhooks.get(req.params.id!, productScope(req.params)), readOnly(req)) }));
 

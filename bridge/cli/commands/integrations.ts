@@ -1,7 +1,6 @@
 // hookwire integrations create|list|show|update|delete|enable|disable|retry-policy|secret
 
 import { readFile } from 'node:fs/promises';
-import { ApiError, type ApiClient } from '../../client/index.ts';
 import { defineCommand, table, usageError } from '../command.ts';
 import { assignment, FIELD_NAMES, FIELD_OPTIONS, fieldFlagsUsage, fieldName, fieldValue, flagOf } from '../template-fields.ts';
 
@@ -13,6 +12,9 @@ interface Summary {
   name?: string;
   disabled: boolean;
   product_id: number | null;
+  /** Unknown (never called), Active, Failing, TooManyErrors, Disabled. */
+  state: string;
+  state_reason: string;
 }
 
 interface Log {
@@ -27,8 +29,6 @@ interface Log {
 }
 
 interface Detail extends Summary {
-  state: string;
-  state_reason: string;
   disabled_by: string | null;
   disabled_at: string | null;
   disabled_reason: string | null;
@@ -45,34 +45,6 @@ interface Detail extends Summary {
   [field: string]: unknown;
 }
 
-/** A list entry with the state its detail reports (GET /v1/integrations lists none, as Particle's). */
-type Listed = Summary & Pick<Detail, 'state' | 'state_reason'>;
-
-/** Details fetched at once for `list`. */
-const DETAIL_CONCURRENCY = 8;
-
-/** Each integration of the list with its state: Unknown, Active, Failing, TooManyErrors, Disabled. */
-async function withStates(api: ApiClient, base: string, list: (Summary & Partial<Listed>)[]): Promise<Listed[]> {
-  const out: (Listed | undefined)[] = new Array(list.length);
-  let next = 0;
-  const worker = async () => {
-    for (let k = next++; k < list.length; k = next++) {
-      const s = list[k]!;
-      if (s.state !== undefined) {
-        out[k] = s as Listed;
-        continue;
-      }
-      try {
-        const { integration: d } = await api.request<{ integration: Detail }>('GET', `${base}/${encodeURIComponent(s.id)}`);
-        out[k] = { ...s, state: d.state, state_reason: d.state_reason };
-      } catch (err) {
-        if (!(err instanceof ApiError && err.status === 404)) throw err; // deleted since the list: leave it out
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(DETAIL_CONCURRENCY, list.length) }, worker));
-  return out.filter((i): i is Listed => i !== undefined);
-}
 
 /** Read a template file: JSON, a Particle webhook template. */
 async function readTemplate(file: string): Promise<Record<string, unknown>> {
@@ -186,7 +158,7 @@ export default defineCommand({
         return 0;
       }
       case 'list': {
-        const list = await withStates(api, base, await api.request<Summary[]>('GET', base));
+        const list = await api.request<Summary[]>('GET', base);
         print(list, () => list.length === 0 ? ['No integrations yet: hookwire integrations create <template.json>'] : table([
           ['ID', 'EVENT', 'METHOD', 'URL', 'STATE', 'PRODUCT', 'NAME'],
           ...list.map((i) => [i.id, i.event, i.requestType, i.url, i.state, String(i.product_id ?? '-'), i.name ?? '']),

@@ -41,13 +41,15 @@ test('POST /v1/integrations: 201 {ok, id, url, event, created_at, hookUrl}; GET 
   assert.is(i.retryPolicy, 'particle');
 });
 
-test('legacy POST /v1/webhooks takes a template alone; both lists show both', async () => {
+test('legacy POST /v1/webhooks takes a template alone; both lists show both, with each one\'s state', async () => {
   const legacy = await b.call('POST', '/v1/webhooks', { ...template, event: 'legacy' });
   assert.is(legacy.status, 201);
   for (const path of ['/v1/integrations', '/v1/webhooks']) {
     const list = await b.call('GET', path);
     const entry = list.body.find((e: { id: string }) => e.id === legacy.body.id);
-    assert.equal({ event: entry.event, integration_type: entry.integration_type, url: entry.url, requestType: entry.requestType }, { event: 'legacy', integration_type: 'Webhook', url: 'https://example.com/in', requestType: 'POST' });
+    assert.equal({ event: entry.event, integration_type: entry.integration_type, url: entry.url, requestType: entry.requestType, state: entry.state },
+      { event: 'legacy', integration_type: 'Webhook', url: 'https://example.com/in', requestType: 'POST', state: 'Unknown' }, 'the state, as the console lists it');
+    assert.type(entry.state_reason, 'string');
     assert.type(entry.created_at, 'string');
   }
 });
