@@ -1,9 +1,9 @@
 // The API client every client of the bridge shares (the CLI, the simulator): the bridge at
 // HOOKWIRE_URL, else the one running on HOOKWIRE_DATA_DIR (default ./data; its bridge.json),
 // else http://127.0.0.1:8080 (locate.ts), reached with HOOKWIRE_TOKEN, else the admin token
-// file in that data directory. For a bridge with a certificate from a
-// private CA (or self-signed), HOOKWIRE_CA names the CA's PEM file; without it, Node's trusted
-// roots verify the bridge, as for any https:// URL. Verification is never switched off.
+// file in that data directory. For a bridge with a certificate from a private CA (or
+// self-signed), HOOKWIRE_CA names the CA's PEM file; without it, Node's trusted roots verify
+// the bridge, as for any https:// URL. Verification is never switched off.
 
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
