@@ -16,13 +16,15 @@ export interface Observer {
   refused?(refusal: BrokerRefusal): void;
   /** A publish through the API, accepted or refused. */
   inbound?(inbound: Inbound): void;
+  /** A device logged in. */
+  online?(deviceId: string): void;
 }
 
 /** Attach observers to the engine's and the bus's hooks; returns what detaches them all. */
 export function observe(observers: Observer[], sources: { bus: EventBus; webhooks: Pick<Webhooks, 'addHook'> }): () => void {
   const { bus, webhooks } = sources;
   const detach: (() => void)[] = [];
-  function listen<K extends 'event' | 'refused' | 'inbound'>(name: K, listener: ((...args: BusEvents[K]) => void) | undefined): void {
+  function listen<K extends 'event' | 'refused' | 'inbound' | 'device:online'>(name: K, listener: ((...args: BusEvents[K]) => void) | undefined): void {
     if (!listener) return;
     bus.on(name, listener as never);
     detach.push(() => bus.off(name, listener as never));
@@ -32,6 +34,7 @@ export function observe(observers: Observer[], sources: { bus: EventBus; webhook
     listen('event', o.event?.bind(o));
     listen('refused', o.refused?.bind(o));
     listen('inbound', o.inbound?.bind(o));
+    listen('device:online', o.online?.bind(o));
   }
   return () => {
     for (const d of detach) d();

@@ -112,6 +112,8 @@ export interface LoginFailuresSeen {
   reason: string;
   /** The address of the last one, when the broker gives it. */
   lastRemote: string | undefined;
+  /** When the device last logged in (with its right token), since these failures began. */
+  loggedInAt?: number | undefined;
   /** Addresses seen (up to devicesPerName). */
   remotes: string[];
 }
@@ -280,6 +282,10 @@ export function createTracker(options: Partial<TrackerOptions> = {}): Tracker {
     event: onEvent,
     refused: onRefused,
     inbound: onInbound,
+    online(deviceId) {
+      const seen = logins.get(deviceId);
+      if (seen) seen.loggedInAt = Date.now();
+    },
     startedAt,
     names: () => names.values(),
     integration: (id) => integrations.get(id),

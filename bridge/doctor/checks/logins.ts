@@ -20,7 +20,8 @@ function kindOf(registered: boolean | undefined): Kind {
 function loginFinding(ctx: CheckContext, f: LoginFailuresSeen, kind: Kind, others: number): Finding {
   const connected = ctx.isConnected(f.deviceId);
   const from = f.lastRemote ? `, last from ${f.lastRemote}${f.remotes.length > 1 ? ` (${plural(f.remotes.length, 'address', 'addresses')}: ${some(f.remotes)})` : ''}` : '';
-  const tries = `${plural(f.failures, 'login')} refused (last ${iso(f.lastAt)}${from}: ${f.reason || 'refused'})`;
+  const tries = `${plural(f.failures, 'login')} refused (last ${iso(f.lastAt)}${from})`;
+  const since = f.loggedInAt !== undefined && f.loggedInAt >= f.lastAt ? f.loggedInAt : undefined;
   const limited = f.limited
     ? ` ${plural(f.limited, 'more was', 'more were')} refused because the address was over the failed-login limit (LOGIN_LIMITED), which refuses right tokens from it too, for a minute.`
     : '';
@@ -33,7 +34,12 @@ function loginFinding(ctx: CheckContext, f: LoginFailuresSeen, kind: Kind, other
       next = `Check the ID the device is configured with: hookwire devices list. A device that is not there: hookwire devices add, then configure the device with the ID and token it prints.`;
       break;
     case 'wrong_token':
-      if (connected) {
+      if (since !== undefined && !connected) {
+        // It got in with its token after the failures: a mistyped token, fixed. Nothing to rotate.
+        severity = 'info';
+        message = `Device ${f.deviceId} logged in with its token at ${iso(since)}, after ${tries} with a wrong one.${limited}`;
+        next = `Nothing to do unless refusals come back: then find what connects as ${f.deviceId} with an old token.`;
+      } else if (connected) {
         // A new token would cut off the connection that works: say so, not "issue a new token".
         severity = 'info';
         message = `Device ${f.deviceId} is connected now, but ${tries} with a wrong token: another board or an old copy of its firmware uses its ID, or the failures came before it got its current token.${limited}`;

@@ -83,6 +83,19 @@ test('a wrong token for a device connected now: a note, and no advice to issue a
   assert.match(f.next, 'would also disconnect the device that works');
 });
 
+test('a wrong token, then a login with the right one (a typo, fixed): a note, no advice to replace the token that works', async () => {
+  const typo = await b.addDevice();
+  assert.is(await connackCode(b.mqttUrl, { clientId: typo.id, username: typo.id, password: 'a-typo' }), 4);
+  assert.equal(forDevice(await doctor.run({ probe: false }), typo.id).severity, 'warning', 'before the right login');
+  const right = await connectDevice({ url: b.mqttUrl, deviceId: typo.id, token: typo.token });
+  await right.disconnect();
+  const f = forDevice(await doctor.run({ probe: false }), typo.id);
+  assert.is(f.severity, 'info');
+  assert.match(f.message, `Device ${typo.id} logged in with its token at`);
+  assert.not.match(f.next, 'devices token');
+  assert.not.match(f.message, 'unknown device or wrong token', 'the broker\'s generic reason is not quoted once the doctor knows which');
+});
+
 test('the tracker keeps the last address, every address (bounded), and LOGIN_LIMITED refusals apart', () => {
   const tracker = createTracker({ maxLoginFailures: 2, devicesPerName: 2 });
   const refusal = (clientId: string, code: BrokerRefusal['code'], remote?: string) =>
