@@ -86,7 +86,7 @@ async function open(given: string, values: { token?: string; mqtt?: string; json
   if (!where.mqtt) throw usageError(`no broker URL: the API URL ${where.http} is not a URL; give --mqtt mqtt://host:1883`);
   const ca = ctx.env.HOOKWIRE_CA ? readFileSync(ctx.env.HOOKWIRE_CA) : undefined;
 
-  const device = await connecting(id, token, where.mqtt, ca, where.mqttFrom);
+  const device = await connecting(id, token, where.mqtt, ca, where.mqttFrom, given !== id ? given : undefined);
   const print = (name: string, data: EventData) => ctx.out(values.json ? JSON.stringify({ received_at: new Date().toISOString(), name, data: typeof data === 'string' ? data : dataText(data) }) : receivedLine(name, data));
   device.on('refused', (err) => {
     const e = err as SdkError;
@@ -123,7 +123,7 @@ async function open(given: string, values: { token?: string; mqtt?: string; json
 }
 
 /** connectDevice, with an answer when the broker cannot be reached (the SDK retries for ever). */
-async function connecting(id: string, token: string, url: string, ca: Buffer | undefined, from: string): Promise<Device> {
+async function connecting(id: string, token: string, url: string, ca: Buffer | undefined, from: string, name?: string): Promise<Device> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     const message = `cannot reach the broker at ${url} (from ${from}) within ${CONNECT_TIMEOUT_MS / 1000} s; is the bridge running? give --mqtt or HOOKWIRE_MQTT_URL if it is elsewhere`;
@@ -134,7 +134,12 @@ async function connecting(id: string, token: string, url: string, ca: Buffer | u
     return await Promise.race([connectDevice({ deviceId: id, token, url, ...(ca ? { ca } : {}), reconnectMaxMs: 5_000 }), timeout]);
   } catch (err) {
     const e = err as SdkError;
-    if (e.code === 'CONNECT_REFUSED') throw new CliError(e.code, `the bridge refused device ${id} at ${url}: wrong device ID or token`);
+    if (e.code === 'CONNECT_REFUSED') {
+      // Found by its name, the device exists: the token is what is wrong.
+      throw new CliError(e.code, name
+        ? `the bridge refused device ${id} (${name}) at ${url}: wrong token; hookwire devices token ${name} makes a new one (the old one stops working)`
+        : `the bridge refused device ${id} at ${url}: wrong device ID or token (hookwire devices list shows the IDs)`);
+    }
     // A TLS failure before the first connection ends connect with Node's code (firmware-sdk/src/node.ts).
     if (typeof e.code === 'string' && !(err instanceof CliError)) throw new CliError(e.code, `${e.message}${ca ? '' : '; if a private CA signed the bridge\'s certificate, give --ca FILE or HOOKWIRE_CA'}`);
     throw err;

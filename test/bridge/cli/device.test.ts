@@ -76,7 +76,9 @@ test('interactive: lines publish and subscribe on the one connection; quit ends 
 test('refusals: a wrong token, a reserved name, no token at all', async () => {
   const wrong = await hookwire(['device', device.id, '--token', 'hwd_wrong', 'publish', 'x', '--listen', '0'], env);
   assert.is(wrong.code, 1);
-  assert.match(wrong.stderr, /wrong device ID or token \(CONNECT_REFUSED\)\s*$/);
+  assert.match(wrong.stderr, /wrong device ID or token \(hookwire devices list shows the IDs\) \(CONNECT_REFUSED\)\s*$/);
+  const byName = await hookwire(['device', 'terminal', '--token', 'hwd_wrong', 'publish', 'x', '--listen', '0'], env);
+  assert.match(byName.stderr, /wrong token; hookwire devices token terminal makes a new one .*\(CONNECT_REFUSED\)\s*$/, 'found by its name, the device exists');
   const reserved = await hookwire(['device', device.id, '--token', device.token, 'publish', 'hook-response/x', '--listen', '0'], env);
   assert.is(reserved.code, 1);
   assert.match(reserved.stderr, /\(EVENT_NAME_RESERVED\)/);
