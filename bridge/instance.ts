@@ -16,7 +16,7 @@ import { join, resolve } from 'node:path';
 import { HookwireError } from './errors.ts';
 import type { Logger } from './log.ts';
 
-export const INSTANCE_FILE = 'bridge.json';
+const INSTANCE_FILE = 'bridge.json';
 
 /** What `bridge.json` holds. */
 export interface InstanceInfo {

@@ -53,7 +53,7 @@
 import { parseArgs } from 'node:util';
 import { MatchIndex, parseTemplate, renderRequest, webhookDefaults } from '../bridge/webhooks/index.ts';
 import {
-  cpuMeter, fmt, fmtKb, intFlag, machineCpuMs, machineInfo, median, numberFlag,
+  cpuMeter, fmt, fmtKb, intFlag, machineCpuMs, machineInfo, median, nsPerCall, numberFlag,
   printMachine, printTable, runBench, selfCpuMs, sleep, spawnTs, writeResults, UsageError,
 } from './lib/bench.ts';
 import { runCompare } from './lib/compare.ts';
@@ -289,19 +289,7 @@ function runMatching(fixtures: ReturnType<typeof matchFixtures>) {
   if (matchCounts[0]!.some((n, k) => n !== matchCounts[1]![k])) throw new Error('the 10 and 1,000 sets do not give the same matches');
 
   /** ns per match over ~`ms` of back-to-back calls. */
-  let sink = 0;
-  function time(index: MatchIndex, ms: number): number {
-    let calls = 0;
-    const start = process.hrtime.bigint();
-    const until = start + BigInt(ms * 1e6);
-    let now = start;
-    while (now < until) {
-      for (let k = 0; k < 10_000; k++) sink += index.match(events[(calls + k) & mask]!).length;
-      calls += 10_000;
-      now = process.hrtime.bigint();
-    }
-    return Number(now - start) / calls;
-  }
+  const time = (index: MatchIndex, ms: number) => nsPerCall((k) => index.match(events[k & mask]!).length, ms, 10_000);
   for (const { index } of indexes) time(index, 300); // warm-up: optimised code for both
   // Short rounds, alternating, so drift and other processes hit both sizes alike.
   const rounds = 15;
@@ -309,7 +297,6 @@ function runMatching(fixtures: ReturnType<typeof matchFixtures>) {
   const meter = cpuMeter({ bench: selfCpuMs, machine: machineCpuMs });
   for (let r = 0; r < rounds; r++) indexes.forEach(({ index }, k) => ns[k]!.push(time(index, 150)));
   const cpu = meter.read();
-  if (sink < 0) console.log(sink); // keep the calls observable
 
   const distribution = (counts: number[]) => {
     const n = counts.length;

@@ -12,7 +12,7 @@ import { ADMIN_TOKEN_FILE } from '../admin-token.ts';
 import { isTlsCode } from '../codes.ts';
 import { locateBridge, type UrlSource } from './locate.ts';
 
-export { DEFAULT_URL, locateBridge, type BridgeLocation, type UrlSource } from './locate.ts';
+export { locateBridge, type BridgeLocation, type UrlSource } from './locate.ts';
 
 export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string, readonly field?: string) {

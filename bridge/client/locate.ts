@@ -7,7 +7,7 @@
 import { resolve } from 'node:path';
 import { runningBridge } from '../instance.ts';
 
-export const DEFAULT_URL = 'http://127.0.0.1:8080';
+const DEFAULT_URL = 'http://127.0.0.1:8080';
 
 /** Where a URL came from, for messages that say what to change. */
 export type UrlSource = 'flag' | 'HOOKWIRE_URL' | 'HOOKWIRE_MQTT_URL' | 'bridge.json' | 'default';

@@ -610,3 +610,23 @@ export function numberFlag(name: string, value: string | undefined): number {
   if (!(n > 0)) throw new UsageError(`--${name} must be a positive number, got ${JSON.stringify(value)}`);
   return n;
 }
+
+/**
+ * ns per call of `call` over about `ms` of back-to-back calls, in batches of `batch` (the
+ * clock is read once per batch). `call(k)` gets the call's number and returns a number that is
+ * summed, so the calls cannot be optimised away.
+ */
+export function nsPerCall(call: (k: number) => number, ms: number, batch = 1_000): number {
+  let calls = 0;
+  let sink = 0;
+  const start = process.hrtime.bigint();
+  const until = start + BigInt(ms * 1e6);
+  let now = start;
+  while (now < until) {
+    for (let k = 0; k < batch; k++) sink += call(calls + k);
+    calls += batch;
+    now = process.hrtime.bigint();
+  }
+  if (sink < 0) console.log(sink); // keep the calls observable
+  return Number(now - start) / calls;
+}

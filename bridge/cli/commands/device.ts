@@ -122,18 +122,15 @@ async function open(given: string, values: { token?: string; mqtt?: string; json
   };
 }
 
-/** connectDevice, with an answer when the broker cannot be reached (the SDK retries for ever). */
+/** connectDevice, with an answer naming what to change when the broker cannot be reached or refuses. */
 async function connecting(id: string, token: string, url: string, ca: Buffer | undefined, from: string, name?: string): Promise<Device> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    const message = `cannot reach the broker at ${url} (from ${from}) within ${CONNECT_TIMEOUT_MS / 1000} s; is the bridge running? give --mqtt or HOOKWIRE_MQTT_URL if it is elsewhere`;
-    timer = setTimeout(() => reject(new CliError('UNREACHABLE', message)), CONNECT_TIMEOUT_MS);
-    timer.unref();
-  });
   try {
-    return await Promise.race([connectDevice({ deviceId: id, token, url, ...(ca ? { ca } : {}), reconnectMaxMs: 5_000 }), timeout]);
+    return await connectDevice({ deviceId: id, token, url, ...(ca ? { ca } : {}), reconnectMaxMs: 5_000, timeoutMs: CONNECT_TIMEOUT_MS });
   } catch (err) {
     const e = err as SdkError;
+    if (e.code === 'CONNECT_TIMEOUT') {
+      throw new CliError('UNREACHABLE', `cannot reach the broker at ${url} (from ${from}) within ${CONNECT_TIMEOUT_MS / 1000} s; is the bridge running? give --mqtt or HOOKWIRE_MQTT_URL if it is elsewhere`);
+    }
     if (e.code === 'CONNECT_REFUSED') {
       // Found by its name, the device exists: the token is what is wrong.
       throw new CliError(e.code, name
@@ -141,10 +138,8 @@ async function connecting(id: string, token: string, url: string, ca: Buffer | u
         : `the bridge refused device ${id} at ${url}: wrong device ID or token (hookwire devices list shows the IDs)`);
     }
     // A TLS failure before the first connection ends connect with Node's code (firmware-sdk/src/node.ts).
-    if (typeof e.code === 'string' && !(err instanceof CliError)) throw new CliError(e.code, `${e.message}${ca ? '' : '; if a private CA signed the bridge\'s certificate, give --ca FILE or HOOKWIRE_CA'}`);
+    if (typeof e.code === 'string') throw new CliError(e.code, `${e.message}${ca ? '' : '; if a private CA signed the bridge\'s certificate, give --ca FILE or HOOKWIRE_CA'}`);
     throw err;
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -9,20 +9,12 @@ import type { Device } from '../../../firmware-sdk/index.ts';
 import type { DoctorReport, Finding } from '../../../bridge/doctor/index.ts';
 import { until, type TestBridge } from '../../helpers/bridge.ts';
 import type { Receiver } from '../../helpers/receiver.ts';
-import { webhookRig, type Rig } from '../../helpers/rig.ts';
+import { useWebhookRig } from '../../helpers/rig.ts';
 
-let rig: Rig;
 let b: TestBridge;
 let rx: Receiver;
 let device: Device;
-
-test.before(async () => {
-  rig = await webhookRig();
-  ({ b, rx, device } = rig);
-});
-test.after(async () => {
-  await rig?.stop();
-});
+useWebhookRig(test, (rig) => ({ b, rx, device } = rig));
 
 async function findings(id: string): Promise<Finding[]> {
   await b.webhooks.idle();

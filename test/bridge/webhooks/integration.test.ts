@@ -16,7 +16,7 @@ import { parseTemplate } from '../../../bridge/webhooks/integration.ts';
 import { eventView, render, sampleEvents, templateVariables } from '../../../bridge/webhooks/render.ts';
 import type { TestBridge } from '../../helpers/bridge.ts';
 import type { Receiver } from '../../helpers/receiver.ts';
-import { webhookRig, type Rig } from '../../helpers/rig.ts';
+import { useWebhookRig } from '../../helpers/rig.ts';
 
 const ROOT = join(import.meta.dirname, '../../..');
 const url = 'https://example.com/in';
@@ -126,18 +126,10 @@ test('the templates in the README and the docs, and every example\'s template.js
   for (const template of [...readme, ...examples]) assert.is(refusal(template), undefined, JSON.stringify(template));
 });
 
-let rig: Rig;
 let b: TestBridge;
 let rx: Receiver;
 let device: Device;
-
-test.before(async () => {
-  rig = await webhookRig();
-  ({ b, rx, device } = rig);
-});
-test.after(async () => {
-  await rig?.stop();
-});
+useWebhookRig(test, (rig) => ({ b, rx, device } = rig));
 
 const broken = { event: 'temp', url: 'http://127.0.0.1:1/in', json: '{"t": {{{temp}}}, "key": "LITERAL-SECRET"' };
 

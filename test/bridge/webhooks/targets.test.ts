@@ -10,21 +10,13 @@ import type { Device } from '../../../firmware-sdk/index.ts';
 import { createWebhooks } from '../../../bridge/webhooks/index.ts';
 import type { TestBridge } from '../../helpers/bridge.ts';
 import type { Receiver } from '../../helpers/receiver.ts';
-import { webhookRig, type Rig } from '../../helpers/rig.ts';
+import { useWebhookRig } from '../../helpers/rig.ts';
 import { quietLogger, tempStore } from '../../helpers/store.ts';
 
-let rig: Rig;
 let b: TestBridge;
 let rx: Receiver;
 let device: Device;
-
-test.before(async () => {
-  rig = await webhookRig();
-  ({ b, rx, device } = rig);
-});
-test.after(async () => {
-  await rig?.stop();
-});
+useWebhookRig(test, (rig) => ({ b, rx, device } = rig));
 
 const create = (template: Record<string, unknown>) => b.call('POST', '/v1/integrations', { event: 'tgt', ...template });
 
