@@ -85,6 +85,11 @@ const CODE_TABLE = {
     title: 'API token missing or wrong', http: 401,
     meaning: 'A request to the API came without a valid token.', check: 'Check the service\'s token; list tokens with hookwire tokens list.',
   },
+  CROSS_SITE: {
+    title: 'Change refused: not from the console', http: 403,
+    meaning: 'A change signed in by a console session came without the session\'s CSRF header, or from another site: it may be a page elsewhere acting for a signed-in person.',
+    check: 'Make changes from the console page itself (reload it if it was open before a sign-in elsewhere), or call the API with a token in the Authorization header.',
+  },
   FORBIDDEN: {
     title: 'Read-only token', http: 403,
     meaning: 'A read-only token tried to change something (publish, create, delete).',

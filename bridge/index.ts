@@ -163,7 +163,8 @@ async function openBridge({ config, logger, options, exposure, tls, storePath, i
   const doctor = createDoctor({ broker, webhooks, logger, security: { exposure, certificate: tls?.certificate }, devices: store.devices, storage: { dataDir: config.dataDir, storePath } });
   const detachObservers = observe([metrics, dashboard, doctor.tracker], { bus, webhooks });
 
-  const api = createApi({ store, bus, ingest, broker, webhooks, metrics, dashboard, doctor, logger, limiter, version, maxBodyBytes: config.maxBodyBytes,
+  const brokerPorts = { mqttPort: 0, mqttsPort: 0 };
+  const api = createApi({ store, bus, ingest, broker, webhooks, metrics, dashboard, doctor, logger, limiter, version, listening: brokerPorts, maxBodyBytes: config.maxBodyBytes,
     sseKeepAliveMs: config.sseKeepAliveMs, sseMaxBufferedBytes: config.sseMaxBufferedBytes, tls,
     trustProxy: config.trustProxy.length > 0 ? rangeMatcher(parseRangeList(config.trustProxy)) : undefined });
 
@@ -178,6 +179,7 @@ async function openBridge({ config, logger, options, exposure, tls, storePath, i
     await portInUse(api.listen({ host: config.host, port: config.httpPort, listenTextResolver: (address) => `Server listening at ${tls ? address.replace(/^http:/, 'https:') : address}` }),
       'HTTP', config.httpPort, 'HOOKWIRE_HTTP_PORT or --http-port');
     httpPort = (api.server.address() as AddressInfo).port;
+    Object.assign(brokerPorts, { mqttPort, mqttsPort: mqttsPort ?? 0 });
     // Webhooks may reach its request bins, never the rest of it (webhooks/egress.ts).
     webhooks.addOwnApi(api.addresses().filter((a): a is AddressInfo => typeof a !== 'string'));
   } catch (err) {

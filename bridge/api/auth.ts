@@ -2,6 +2,7 @@
 // form body (Particle's clients and curl use both). Tokens are looked up by hash.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ConsoleSessions } from '../console/session.ts';
 import { hashSecret } from '../ids.ts';
 import type { LoginLimiter } from '../login-limit.ts';
 import type { ApiTokenRecord, Store, TokenScope } from '../store/index.ts';
@@ -44,13 +45,31 @@ export function loginLimited(reply: FastifyReply) {
   return reply.code(429).header('retry-after', '60').send({ ok: false, error: 'Too many failed logins from this address; try again in a minute.', code: 'LOGIN_LIMITED' });
 }
 
-export function authHook(store: Store, limiter: LoginLimiter) {
+const forbidden = (reply: FastifyReply) => reply.code(403).send({ ok: false, error: 'This token is read-only.', code: 'FORBIDDEN' });
+
+/**
+ * Authenticate by the token a request carries or, without one, by a console session cookie
+ * (bridge/console/session.ts); a change made with the cookie must carry the session's CSRF
+ * header.
+ */
+export function authHook(store: Store, limiter: LoginLimiter, sessions: ConsoleSessions) {
   return async function authenticate(req: FastifyRequest, reply: FastifyReply) {
     const scope = req.routeOptions.config.scope;
-    const needed = (typeof scope === 'function' ? scope(req) : scope) ?? (req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'admin');
+    const safe = req.method === 'GET' || req.method === 'HEAD';
+    const needed = (typeof scope === 'function' ? scope(req) : scope) ?? (safe ? 'read' : 'admin');
     if (needed === 'public') return;
     const secret = presentedToken(req);
-    if (!secret) return invalidToken(reply, 'The access token was not found.');
+    if (!secret) {
+      const signedIn = await sessions.fromRequest(req);
+      if (!signedIn) return invalidToken(reply, 'The access token was not found.');
+      if (needed === 'admin' && signedIn.token.scope !== 'admin') return forbidden(reply);
+      if (!safe && !sessions.csrfOk(req, signedIn.session)) {
+        return reply.code(403).send({ ok: false, error: 'A change made with a console session needs its X-CSRF-Token header.', code: 'CROSS_SITE' });
+      }
+      req.token = signedIn.token;
+      req.consoleSession = signedIn;
+      return;
+    }
     if (limiter.blocked(req.ip, 'http')) {
       return loginLimited(reply);
     }
@@ -59,9 +78,7 @@ export function authHook(store: Store, limiter: LoginLimiter) {
       limiter.failed(req.ip, 'http');
       return invalidToken(reply);
     }
-    if (needed === 'admin' && token.scope !== 'admin') {
-      return reply.code(403).send({ ok: false, error: 'This token is read-only.', code: 'FORBIDDEN' });
-    }
+    if (needed === 'admin' && token.scope !== 'admin') return forbidden(reply);
     req.token = token;
   };
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Broker } from '../broker/index.ts';
+import type { ConsoleSessions } from '../console/session.ts';
 import type { Collector } from '../dashboard/index.ts';
 import type { Doctor } from '../doctor/index.ts';
 import type { EventBus, Ingest } from '../events/index.ts';
@@ -33,6 +34,8 @@ export interface ApiOptions {
   sseMaxBufferedBytes: number;
   /** Peers whose X-Forwarded-For names the client (reverse proxies); none: the peer is the client. */
   trustProxy?: ((address: string) => boolean) | undefined;
+  /** The broker's ports once listening (0: none), for the console's device snippets. */
+  listening?: { mqttPort: number; mqttsPort: number } | undefined;
   /** Serve HTTPS with this certificate; plain HTTP without. */
   tls?: TlsSource | undefined;
 }
@@ -40,5 +43,6 @@ export interface ApiOptions {
 /** What every route file gets. */
 export interface ApiContext extends ApiOptions {
   app: FastifyInstance;
+  sessions: ConsoleSessions;
   startedAt: number;
 }

@@ -2,7 +2,10 @@
 // route group under routes/, each given the same ApiContext.
 
 import { createServer as createHttpsServer } from 'node:https';
+import cookie from '@fastify/cookie';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerFactory } from 'fastify';
+import consoleRoutes from '../console/index.ts';
+import { ConsoleSessions } from '../console/session.ts';
 import type { TlsSource } from '../tls/index.ts';
 import { authHook } from './auth.ts';
 import type { ApiContext, ApiOptions } from './context.ts';
@@ -21,7 +24,7 @@ import metrics from './routes/metrics.ts';
 import tokens from './routes/tokens.ts';
 import user from './routes/user.ts';
 
-const routes = [health, devices, integrations, events, bins, dashboard, doctor, metrics, tokens, user];
+const routes = [health, devices, integrations, events, bins, dashboard, doctor, metrics, tokens, user, consoleRoutes];
 
 /**
  * An HTTPS server with the bridge's certificate, kept current when it is renewed. Its timeouts
@@ -57,12 +60,16 @@ export function createApi(options: ApiOptions): FastifyInstance {
   app.addHook('onRequest', async (req) => {
     (req as { startedAt?: number }).startedAt = performance.now();
   });
-  app.addHook('preHandler', authHook(options.store, options.limiter));
+  // Console sign-ins are cookies (bridge/console/session.ts); the API reads no other cookie.
+  void app.register(cookie);
+  const sessions = new ConsoleSessions(options.store);
+  app.addHook('preHandler', authHook(options.store, options.limiter, sessions));
   // No browser guesses a response's type, and nothing (a proxy, a browser) keeps a copy: every
   // response may carry a token's view of the bridge.
+  // (The console's scripts and styles, named by their content, say otherwise.)
   app.addHook('onSend', async (_req, reply) => {
     reply.header('x-content-type-options', 'nosniff');
-    reply.header('cache-control', 'no-store');
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
   });
   app.addHook('onResponse', async (req, reply) => {
     const ms = performance.now() - ((req as { startedAt?: number }).startedAt ?? 0);
@@ -71,7 +78,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
   app.setErrorHandler(errorHandler(log));
   app.setNotFoundHandler((req, reply) => sendError(reply, 'NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`));
 
-  const ctx: ApiContext = { ...options, app, logger: log, startedAt: Date.now() };
+  const ctx: ApiContext = { ...options, app, sessions, logger: log, startedAt: Date.now() };
   for (const register of routes) register(ctx);
   return app;
 }

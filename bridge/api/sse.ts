@@ -36,6 +36,8 @@ interface Stream {
   remote: string | undefined;
   /** The API token that opened it: revoking the token ends the stream. */
   tokenId: string;
+  /** The console session that opened it, if one did: signing out ends the stream. */
+  session: string | undefined;
 }
 
 const HEADERS = {
@@ -68,17 +70,19 @@ export class EventStreams {
   private keepAlive: NodeJS.Timeout | undefined;
   private readonly log: Logger;
   private readonly onEvent = (event: HookwireEvent) => this.fanOut(event);
-  private readonly onRevoked = (tokenId: string) => this.endFor(tokenId);
+  private readonly onRevoked = (tokenId: string) => this.endWhere((s) => s.tokenId === tokenId, 'API token revoked');
+  private readonly onSignOut = (session: string) => this.endWhere((s) => s.session === session, 'console signed out');
 
   constructor(private readonly bus: EventBus, private readonly options: StreamOptions, logger: Logger) {
     // The API's logger as it is: a child with a component of its own would write that key twice.
     this.log = logger;
     bus.on('token:revoked', this.onRevoked);
+    bus.on('session:ended', this.onSignOut);
   }
 
   /** Start a stream on a response nobody else writes to (a hijacked fastify reply). */
-  open(res: ServerResponse, filter: StreamFilter, tokenId: string): void {
-    const stream: Stream = { res, filter, remote: res.socket?.remoteAddress, tokenId };
+  open(res: ServerResponse, filter: StreamFilter, owner: { tokenId: string; session?: string | undefined }): void {
+    const stream: Stream = { res, filter, remote: res.socket?.remoteAddress, tokenId: owner.tokenId, session: owner.session };
     res.socket?.setNoDelay(true); // frames are small and should go out as they happen
     res.on('error', () => {}); // a reader gone mid-write; 'close' cleans up
     res.once('close', () => this.remove(stream));
@@ -89,11 +93,11 @@ export class EventStreams {
     this.write(stream, OPEN);
   }
 
-  /** End the streams a revoked token opened. */
-  private endFor(tokenId: string): void {
+  /** End the streams a revoked token or an ended session opened. */
+  private endWhere(opened: (stream: Stream) => boolean, why: string): void {
     for (const stream of [...this.streams]) {
-      if (stream.tokenId !== tokenId) continue;
-      this.log.info({ remote: stream.remote, tokenId }, 'API token revoked: event stream closed');
+      if (!opened(stream)) continue;
+      this.log.info({ remote: stream.remote, tokenId: stream.tokenId }, `${why}: event stream closed`);
       this.remove(stream);
       stream.res.end();
     }
@@ -102,6 +106,7 @@ export class EventStreams {
   /** End every stream (the API is closing). */
   closeAll(): void {
     this.bus.off('token:revoked', this.onRevoked);
+    this.bus.off('session:ended', this.onSignOut);
     for (const stream of [...this.streams]) {
       this.remove(stream);
       stream.res.end();

@@ -40,6 +40,8 @@ export interface BusEvents {
   'device:offline': [deviceId: string];
   /** An API token was revoked: whatever it opened (MQTT sessions, event streams) ends now. */
   'token:revoked': [tokenId: string];
+  /** A console session was signed out: the event streams it opened end now. */
+  'session:ended': [sessionIdHash: string];
 }
 
 export class EventBus extends EventEmitter<BusEvents> {

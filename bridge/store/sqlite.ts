@@ -8,7 +8,7 @@ import { deliveriesMigration, sqliteDeliveries } from './sqlite-deliveries.ts';
 import { sqliteStats, statsMigration } from './sqlite-stats.ts';
 import type {
   ApiTokenRecord, DevicePatch, DeviceRecord, DeviceRepo, IntegrationRecord, IntegrationRepo, NewApiToken, NewDevice,
-  JsonObject, Store, TokenRepo,
+  JsonObject, SessionRecord, SessionRepo, Store, TokenRepo,
 } from './types.ts';
 
 /** Schema migrations, in order; migration i brings user_version from i to i + 1. */
@@ -40,6 +40,14 @@ const migrations: string[] = [
    );`,
   deliveriesMigration,
   statsMigration,
+  `CREATE TABLE console_sessions (
+     id_hash     TEXT PRIMARY KEY,
+     token_id    TEXT NOT NULL REFERENCES api_tokens(id) ON DELETE CASCADE,
+     csrf        TEXT NOT NULL,
+     created_at  TEXT NOT NULL,
+     expires_at  INTEGER NOT NULL
+   );
+   CREATE INDEX console_sessions_expiry ON console_sessions(expires_at);`,
 ];
 
 interface DeviceRow {
@@ -59,6 +67,14 @@ interface TokenRow {
   token_hash: string;
   created_at: string;
   revoked_at: string | null;
+}
+
+interface SessionRow {
+  id_hash: string;
+  token_id: string;
+  csrf: string;
+  created_at: string;
+  expires_at: number;
 }
 
 interface IntegrationRow {
@@ -150,6 +166,13 @@ export function openSqliteStore(path: string, sync: StoreSync = 'normal'): Store
     token: db.prepare<[string], TokenRow>('SELECT * FROM api_tokens WHERE id = ?'),
     tokens: db.prepare<[], TokenRow>('SELECT * FROM api_tokens ORDER BY created_at, id'),
     revokeToken: db.prepare<[string, string]>('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
+    insertSession: db.prepare<[string, string, string, string, number]>(
+      'INSERT INTO console_sessions (id_hash, token_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)'),
+    session: db.prepare<[string, number], SessionRow>(
+      'SELECT s.* FROM console_sessions s JOIN api_tokens t ON t.id = s.token_id WHERE s.id_hash = ? AND s.expires_at > ? AND t.revoked_at IS NULL'),
+    touchSession: db.prepare<[number, string]>('UPDATE console_sessions SET expires_at = ? WHERE id_hash = ?'),
+    deleteSession: db.prepare<[string]>('DELETE FROM console_sessions WHERE id_hash = ?'),
+    pruneSessions: db.prepare<[number]>('DELETE FROM console_sessions WHERE expires_at <= ?'),
     insertIntegration: db.prepare<[string, number | null, string, string, string, string | null, string | null]>(
       'INSERT INTO integrations (id, product_id, template, created_at, updated_at, status, signing) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     integration: db.prepare<[string], IntegrationRow>('SELECT * FROM integrations WHERE id = ?'),
@@ -228,6 +251,30 @@ export function openSqliteStore(path: string, sync: StoreSync = 'normal'): Store
     },
   };
 
+  const sessions: SessionRepo = {
+    async create(s: SessionRecord) {
+      q.insertSession.run(s.idHash, s.tokenId, s.csrf, s.createdAt, s.expiresAt);
+    },
+    async find(idHash, now) {
+      const row = q.session.get(idHash, now);
+      const token = row && q.token.get(row.token_id);
+      if (!row || !token) return undefined;
+      return {
+        session: { idHash: row.id_hash, tokenId: row.token_id, csrf: row.csrf, createdAt: row.created_at, expiresAt: row.expires_at },
+        token: toToken(token),
+      };
+    },
+    async touch(idHash, expiresAt) {
+      q.touchSession.run(expiresAt, idHash);
+    },
+    async remove(idHash) {
+      return q.deleteSession.run(idHash).changes > 0;
+    },
+    async prune(now) {
+      return q.pruneSessions.run(now).changes;
+    },
+  };
+
   const updateIntegration = db.transaction((r: IntegrationRecord) => {
     const found = q.updateIntegration.run(r.productId, JSON.stringify(r.template), r.updatedAt, r.id).changes > 0;
     if (found && r.status !== undefined) q.updateIntegrationStatus.run(json(r.status), r.id);
@@ -258,6 +305,7 @@ export function openSqliteStore(path: string, sync: StoreSync = 'normal'): Store
     backend: 'sqlite',
     devices,
     tokens,
+    sessions,
     integrations,
     deliveries: sqliteDeliveries(db),
     stats: sqliteStats(db),

@@ -93,6 +93,29 @@ export interface TokenRepo {
   revoke(id: string): Promise<boolean>;
 }
 
+/** A console sign-in: a browser's session cookie, standing for the API token it was made from. */
+export interface SessionRecord {
+  /** SHA-256 of the cookie's value; the value itself is never stored. */
+  idHash: string;
+  tokenId: string;
+  /** Sent back in a header with every change, so another site cannot make one (CSRF). */
+  csrf: string;
+  createdAt: string;
+  /** ms since the epoch; pushed forward while the session is used. */
+  expiresAt: number;
+}
+
+export interface SessionRepo {
+  create(session: SessionRecord): Promise<void>;
+  /** The session and its token, unless the session expired by `now` or the token is revoked. */
+  find(idHash: string, now: number): Promise<{ session: SessionRecord; token: ApiTokenRecord } | undefined>;
+  /** Keep a session alive until `expiresAt`. */
+  touch(idHash: string, expiresAt: number): Promise<void>;
+  remove(idHash: string): Promise<boolean>;
+  /** Remove sessions that expired before `now`; returns how many went. */
+  prune(now: number): Promise<number>;
+}
+
 /** An event as kept while it has deliveries to make (the event model's fields, typed data as JSON text). */
 export interface StoredEvent {
   id: string;
@@ -267,6 +290,7 @@ export interface Store {
   readonly backend: string;
   readonly devices: DeviceRepo;
   readonly tokens: TokenRepo;
+  readonly sessions: SessionRepo;
   readonly integrations: IntegrationRepo;
   readonly deliveries: DeliveryRepo;
   readonly stats: StatsRepo;

@@ -9,7 +9,8 @@ import { NAME_RULE, isDeviceId, isValidName } from '../../firmware-sdk/rules.ts'
 import { eventFrom, isRefused, type HookwireEvent } from '../events/index.ts';
 import { InputError, invalidField } from '../errors.ts';
 import { guidanceOf, type Guidance } from '../codes.ts';
-import type { Integration } from './integration.ts';
+import type { Integration, WebhookTemplate } from './integration.ts';
+import { renderRequest } from './render.ts';
 import type { DryRun } from './pipeline.ts';
 import { toLog, type DeliveryLog } from './delivery-log.ts';
 import { splitParts } from './respond.ts';
@@ -51,7 +52,7 @@ export interface TestResult {
 
 
 /** The synthetic event a test sends; a BAD_REQUEST naming the field when the input is unusable. */
-export function testEvent(integration: Integration, input: TestInput): HookwireEvent {
+export function testEvent(integration: Pick<Integration, 'event' | 'deviceID' | 'productId'>, input: TestInput): HookwireEvent {
   const name = input.name ?? integration.event;
   if (!isValidName(name)) invalidField('name', `must be ${NAME_RULE}`);
   // Particle: `event` is a prefix; a name it does not start with would never trigger this integration.
@@ -83,4 +84,23 @@ export function testResult(run: DryRun, facts: { hostSleeping: boolean; disabled
     disabled: facts.disabled,
   };
   return out;
+}
+
+/** What a template would send for a sample event, before it is saved: the console's live preview. */
+export interface Preview {
+  event: DeliveryLog['event'];
+  request: { method: string; url: string; headers: Record<string, string>; body: string | null };
+}
+
+/**
+ * Render a template (not stored, nothing sent) for a sample event. A template the API would
+ * refuse, or one that does not render for this event, throws the same error naming the field.
+ */
+export function previewRequest(template: WebhookTemplate, productId: number | null, input: TestInput): Preview {
+  const event = testEvent({ event: template.event, deviceID: template.deviceID, productId }, input);
+  const request = renderRequest(template, event);
+  return {
+    event: { id: event.id, name: event.name, data: event.data, coreid: event.coreid, published_at: event.published_at },
+    request: { method: request.method, url: request.url, headers: request.headers, body: request.body ?? null },
+  };
 }

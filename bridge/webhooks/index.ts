@@ -29,7 +29,7 @@ export { DEVICE_LIMIT_BYTES, PART_BYTES, capBytes, responseData, splitParts } fr
 export { stateEventName } from './notify.ts';
 export { attemptCode, webhookId, type AttemptRecord, type AttemptResult, type Job, type Publish } from './pipeline.ts';
 export { toLog, type DeliveryLog } from './delivery-log.ts';
-export { testEvent, type TestInput, type TestResult } from './dry-run.ts';
+export { previewRequest, testEvent, type Preview, type TestInput, type TestResult } from './dry-run.ts';
 export type { AttemptObserver, EngineHooks } from './engine.ts';
 export { EgressPolicy, EgressRuleError, egressDefaults, parseRangeList, rangeMatcher, type EgressRules, type ListenAddress } from './egress.ts';
 export type { IntegrationStatus, FailedDelivery, ReplaySelector };

@@ -123,7 +123,7 @@ export default function events({ app, bus, ingest, store, logger, sseKeepAliveMs
     return async function openStream(req: Req, reply: FastifyReply) {
       const filter = await filterOf(req, byDevice);
       reply.hijack(); // from here on the response is the stream's, written raw
-      streams.open(reply.raw, filter, req.token!.id);
+      streams.open(reply.raw, filter, { tokenId: req.token!.id, session: req.consoleSession?.session.idHash });
     };
   }
 

@@ -4,7 +4,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HookwireError, NotFoundError } from '../../errors.ts';
 import { readerRequest, readerTemplate, readerUrl } from '../../redact.ts';
-import { templateOf, type FailedDelivery, type Integration, type IntegrationStatus, type ReplaySelector, type TestInput } from '../../webhooks/index.ts';
+import { parseTemplate, previewRequest, templateOf, type FailedDelivery, type Integration, type IntegrationStatus, type ReplaySelector, type TestInput } from '../../webhooks/index.ts';
 import { guidanceOf } from '../../codes.ts';
 import type { ApiContext } from '../context.ts';
 import { type Body, bodyOf, optionalInt, optionalString, productScope } from '../input.ts';
@@ -148,6 +148,14 @@ export default function integrations({ app, webhooks }: ApiContext) {
           created_at: i.createdAt,
           hookUrl: `${req.protocol}://${req.host}${collection.replace(':product', req.params.product ?? '')}/${i.id}`,
         });
+      });
+
+      // What a template would send for a sample event, unsaved and unsent (the console's live
+      // preview): `{template, data?, name?, device_id?}`; admin only, as the template's secrets show.
+      app.post(`${collection}/preview`, async (req: Req) => {
+        const body = bodyOf(req.body);
+        if (body.template === undefined) throw new HookwireError('BAD_REQUEST', 'template is required: the integration as it would be created', { field: 'template' });
+        return previewRequest(parseTemplate(body.template), productScope(req.params) ?? null, testInput(body));
       });
 
       app.get(collection, async (req: Req) => webhooks.list(productScope(req.params)).map((i) => summary(i, webhooks.status(i.id), readOnly(req))));

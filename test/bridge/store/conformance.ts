@@ -65,6 +65,26 @@ export function storeConformance(backend: string, open: () => Promise<Store>, re
     assert.ok((await store.tokens.list())[0]!.revokedAt);
   });
 
+  t('sessions: found with their token until expired, removed, or the token revoked', async () => {
+    const tok = await store.tokens.create({ id: 't1', name: 'console', scope: 'admin', tokenHash: 'x'.repeat(64) });
+    const session = { idHash: 's'.repeat(64), tokenId: 't1', csrf: 'c'.repeat(32), createdAt: '2026-01-01T00:00:00.000Z', expiresAt: 2_000 };
+    await store.sessions.create(session);
+    assert.equal(await store.sessions.find('s'.repeat(64), 1_000), { session, token: tok });
+    assert.is(await store.sessions.find('s'.repeat(64), 2_000), undefined, 'expired at expiresAt');
+    await store.sessions.touch('s'.repeat(64), 5_000);
+    assert.is((await store.sessions.find('s'.repeat(64), 2_000))!.session.expiresAt, 5_000);
+    assert.is(await store.sessions.find('u'.repeat(64), 1_000), undefined);
+
+    await store.sessions.create({ ...session, idHash: 'o'.repeat(64), expiresAt: 1_500 });
+    assert.is(await store.sessions.prune(3_000), 1, 'only the one expired by then');
+    assert.ok(await store.sessions.find('s'.repeat(64), 3_000));
+
+    await store.tokens.revoke('t1');
+    assert.is(await store.sessions.find('s'.repeat(64), 1_000), undefined, 'a revoked token ends its sessions');
+    assert.ok(await store.sessions.remove('s'.repeat(64)));
+    assert.not.ok(await store.sessions.remove('s'.repeat(64)));
+  });
+
   t('integrations: create, get, list in order, update, remove', async () => {
     const base = { productId: null, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z' };
     await store.integrations.create({ ...base, id: 'i1', template: { event: 'temp', url: 'https://example.com', json: { a: '{{{b}}}' } } });
