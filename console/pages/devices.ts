@@ -37,7 +37,7 @@ import { connectDevice } from './firmware-sdk/index.ts';
 const device = await connectDevice({ url: '${broker.url}', deviceId: '${id}', token: '${props.token}' });
 await device.publish('temp', 21.5, { qos: 1 });`;
   const espruino = `var device = require("hookwire").connect({ host: "${broker.host}", port: ${broker.port},${broker.tls ? ' tls: true,' : ''} deviceId: "${id}", token: "${props.token}" });
-device.on("connect", function () { device.publish("temp", 21.5); });`;
+device.on("connect", function () { device.publish("temp", "21.5", { qos: 1 }); });`;
   return html`
     <div class="card notice" role="status">
       <h2>Token for ${props.device.name ?? id}</h2>
@@ -126,11 +126,11 @@ function DeviceRow(props: { device: Device; changed: () => void; newToken: (devi
       <td data-label="Product">${d.product_id}</td>
       <td data-label="Firmware">${d.firmware_version ?? html`<span class="muted">–</span>`}</td>
       ${canChange ? html`
-        <td class="row-actions">
+        <td><div class="row-actions">
           <button type="button" class="small" onClick=${() => setRenaming(true)}>Rename</button>
           <button type="button" class="small" onClick=${() => window.confirm(`Give ${d.name ?? d.id} a new token? The old one stops working and the device is disconnected.`) && rotate.run()}>New token</button>
           <${DangerButton} small confirm=${`Delete ${d.name ?? d.id}? It is disconnected and its token stops working.`} onConfirm=${() => remove.run()}>Delete</${DangerButton}>
-        </td>` : null}
+        </div></td>` : null}
     </tr>`;
 }
 
