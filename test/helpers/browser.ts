@@ -44,6 +44,8 @@ export interface PageOptions {
 /** A fresh browser context (its own cookies) with one page, watched for errors. */
 export async function watchedPage(browser: Browser, options: PageOptions = {}): Promise<WatchedPage> {
   const context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: options.height ?? 900 } });
+  // A step that waits longer than this has failed; the default 30 s only slows the report.
+  context.setDefaultTimeout(10_000);
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });

@@ -21,11 +21,12 @@ function overridesFrom(values: Record<string, unknown>): Record<string, unknown>
   return overrides;
 }
 
-/** The one line a person reads: where it listens, and where the admin token is. */
+/** The lines a person reads: where it listens, where the admin token is, where the console is. */
 function banner(bridge: Bridge): string {
   const tokenNote = bridge.adminToken ? 'created a new admin token in' : 'admin token in';
   const listeners = [bridge.mqttUrl && `MQTT ${bridge.mqttUrl}`, bridge.mqttsUrl && `MQTTS ${bridge.mqttsUrl}`, `${bridge.tls ? 'HTTPS' : 'HTTP'} ${bridge.url}`];
-  return `hookwire: ${listeners.filter(Boolean).join(' · ')} · ${tokenNote} ${bridge.adminTokenPath}`;
+  return `hookwire: ${listeners.filter(Boolean).join(' · ')} · ${tokenNote} ${bridge.adminTokenPath}\n` +
+    `hookwire: console ${bridge.url}/console (sign in with that token)`;
 }
 
 export default defineCommand({
