@@ -32,16 +32,30 @@ const TYPES: Record<string, string> = {
 
 function asset(name: string, raw: Buffer): Asset {
   const ext = name.slice(name.lastIndexOf('.') + 1);
+  // The script and stylesheet every visit loads get the best compression; source maps, which
+  // only a developer's tools fetch, a quick one.
+  const quality = ext === 'map' ? 5 : 11;
   return {
     type: TYPES[ext] ?? 'application/octet-stream',
     raw,
-    br: brotliCompressSync(raw, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: raw.length } }),
+    br: brotliCompressSync(raw, { params: { [constants.BROTLI_PARAM_QUALITY]: quality, [constants.BROTLI_PARAM_SIZE_HINT]: raw.length } }),
     gzip: gzipSync(raw, { level: 9 }),
     etag: `"${createHash('sha256').update(raw).digest('base64url').slice(0, 22)}"`,
   };
 }
 
-export async function bundleConsole(): Promise<Bundle> {
+let built: Promise<Bundle> | undefined;
+
+/** The bundle, made once per process (every bridge in it serves the same files). */
+export function consoleBundle(): Promise<Bundle> {
+  built ??= bundleConsole().catch((err: unknown) => {
+    built = undefined; // a failed build is tried again on the next request
+    throw err;
+  });
+  return built;
+}
+
+async function bundleConsole(): Promise<Bundle> {
   const result = await build({
     entryPoints: { app: ENTRY },
     bundle: true,

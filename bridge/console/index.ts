@@ -15,7 +15,7 @@ import type { ApiContext } from '../api/context.ts';
 import { sendError } from '../api/errors.ts';
 import { hashSecret } from '../ids.ts';
 import type { SessionRecord, ApiTokenRecord } from '../store/index.ts';
-import { bundleConsole, type Bundle } from './bundle.ts';
+import { consoleBundle as bundle, type Bundle } from './bundle.ts';
 
 /**
  * Scripts, styles and connections from the bridge alone; no frames, no plugins, no inline
@@ -72,15 +72,6 @@ function crossSite(req: FastifyRequest): boolean {
 
 export default function consoleRoutes({ app, store, limiter, sessions, bus, logger, listening, tls }: ApiContext) {
   const who = (token: ApiTokenRecord, session: SessionRecord) => whoJson(token, session, listening, tls !== undefined);
-  let bundling: Promise<Bundle> | undefined;
-  const bundle = () => {
-    bundling ??= bundleConsole().catch((err: unknown) => {
-      bundling = undefined;
-      throw err;
-    });
-    return bundling;
-  };
-
   const publicRoute = { config: { scope: 'public' as const } };
 
   const sendPage = async (_req: FastifyRequest, reply: FastifyReply) => {
