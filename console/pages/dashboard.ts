@@ -68,10 +68,11 @@ type Period = keyof typeof PERIODS;
 const DEFAULT_PERIOD: Period = '30d';
 const REFRESH_MS = 10_000; // 10 s: current without loading the store
 
-const TYPES: { kind: Kind; label: string; ok: string; bad: string }[] = [
-  { kind: 'outbound', label: 'Outbound webhooks', ok: '#0b5cad', bad: '#b3261e' },
-  { kind: 'inbound', label: 'Inbound (API publishes)', ok: '#1a7f37', bad: '#c4610a' },
-  { kind: 'device', label: 'Device events', ok: '#6e40c9', bad: '#bf3989' },
+/** Each type's name, a short one for the trend's series, and its colours there. */
+const TYPES: { kind: Kind; label: string; short: string; ok: string; bad: string }[] = [
+  { kind: 'outbound', label: 'Outbound webhooks', short: 'Outbound', ok: '#0b5cad', bad: '#b3261e' },
+  { kind: 'inbound', label: 'Inbound (API publishes)', short: 'Inbound', ok: '#1a7f37', bad: '#c4610a' },
+  { kind: 'device', label: 'Device events', short: 'Device', ok: '#6e40c9', bad: '#bf3989' },
 ];
 const labelOf = (kind: Kind) => TYPES.find((t) => t.kind === kind)?.label ?? kind;
 
@@ -145,8 +146,8 @@ function Trend(props: { summary: Summary }) {
   const { trends, bucket } = props.summary;
   const x = useMemo(() => trends.map((t) => Date.parse(t.at) / 1000), [trends]);
   const series = useMemo<Series[]>(() => TYPES.flatMap((t) => [
-    { label: `${t.label}: successes`, values: trends.map((b) => b[t.kind].successes), color: t.ok },
-    { label: `${t.label}: failures`, values: trends.map((b) => b[t.kind].failures), color: t.bad },
+    { label: `${t.short} successes`, values: trends.map((b) => b[t.kind].successes), color: t.ok },
+    { label: `${t.short} failures`, values: trends.map((b) => b[t.kind].failures), color: t.bad },
   ]), [trends]);
   const when = (iso: string) => (bucket === 'hour' ? dateTime.format(new Date(iso)) : date.format(new Date(iso)));
   return html`
@@ -155,11 +156,11 @@ function Trend(props: { summary: Summary }) {
       <summary>Figures per ${bucket}</summary>
       <div class="scroll">
         <table class="list trend-table">
-          <thead><tr><th>${bucket === 'hour' ? 'Hour' : 'Day'}</th>${TYPES.map((t) => html`<th class="num">${t.label}: successes</th><th class="num">${t.label}: failures</th>`)}</tr></thead>
+          <thead><tr><th>${bucket === 'hour' ? 'Hour' : 'Day'}</th>${TYPES.map((t) => html`<th class="num">${t.short} successes</th><th class="num">${t.short} failures</th>`)}</tr></thead>
           <tbody>${trends.map((b) => html`
             <tr key=${b.at}>
               <td data-label=${bucket === 'hour' ? 'Hour' : 'Day'}><time datetime=${b.at}>${when(b.at)}</time></td>
-              ${TYPES.map((t) => html`<td data-label=${`${t.label}: successes`} class="num">${fmt.format(b[t.kind].successes)}</td><td data-label=${`${t.label}: failures`} class="num">${fmt.format(b[t.kind].failures)}</td>`)}
+              ${TYPES.map((t) => html`<td data-label=${`${t.short} successes`} class="num">${fmt.format(b[t.kind].successes)}</td><td data-label=${`${t.short} failures`} class="num">${fmt.format(b[t.kind].failures)}</td>`)}
             </tr>`)}
           </tbody>
         </table>
@@ -185,7 +186,7 @@ function FailuresTable(props: { failures: Summary['failures'] }) {
       <tbody>${rows.map((r) => html`
         <tr key=${`${r.integration_id}|${r.type}|${r.code}|${r.description}`}>
           <td data-label="Integration"><${FailedIntegration} row=${r} /></td>
-          <td data-label="Failure">${r.description} <code class="small">${r.code}</code><div class="muted small">${labelOf(r.type)}</div></td>
+          <td data-label="Failure">${r.description} <code class="small">${r.code}</code></td>
           <td data-label="Count" class="num">${fmt.format(r.count)}</td>
           <td data-label="First seen"><${Time} at=${r.first_seen} /></td>
           <td data-label="Last seen"><${Time} at=${r.last_seen} /></td>
