@@ -198,18 +198,24 @@ function FailuresTable(props: { failures: Summary['failures'] }) {
     </table>`;
 }
 
-/** A bridge with nothing counted yet: what to do to see something here. */
+/**
+ * Nothing counted in this period or the one before: on a new bridge, what to do first. A
+ * read token cannot add devices or integrations, so it is told what will fill the page.
+ */
 function NoTraffic(props: { period: Period }) {
   const canChange = useCanChange();
+  const span = PERIODS[props.period];
   return html`
     <div class="empty no-traffic">
-      <h2>No traffic yet</h2>
-      <p>Nothing was published, delivered or refused in the last ${PERIODS[props.period]} or the ${PERIODS[props.period]} before.</p>
-      <ol>
-        <li><${Link} href=${`${BASE}/devices`}>${canChange ? 'Add a device' : 'Devices'}</${Link}> and connect it with the lines shown for its token.</li>
-        <li>Give its events a webhook: <${Link} href=${`${BASE}/integrations${canChange ? '/new' : ''}`}>${canChange ? 'create an integration' : 'integrations'}</${Link}> (a <${Link} href=${`${BASE}/bins`}>request bin</${Link}> makes a quick target).</li>
-        <li>Publish an event from the device, and watch it arrive on <${Link} href=${`${BASE}/events`}>Events</${Link}>; its counts show here within seconds.</li>
-      </ol>
+      <h2>${props.period === DEFAULT_PERIOD ? 'No traffic yet' : `No traffic in the last ${span}`}</h2>
+      <p>Nothing was published, delivered or refused in the last ${span} or the ${span} before.</p>
+      ${canChange ? html`
+        <ol>
+          <li><${Link} href=${`${BASE}/devices`}>Add a device</${Link}> and connect it with the lines shown for its token.</li>
+          <li>Give its events a webhook: <${Link} href=${`${BASE}/integrations/new`}>create an integration</${Link}> (a <${Link} href=${`${BASE}/bins`}>request bin</${Link}> makes a quick target).</li>
+          <li>Publish an event from the device and watch it arrive on <${Link} href=${`${BASE}/events`}>Events</${Link}>; it is counted here within seconds.</li>
+        </ol>`
+        : html`<p>This page fills in as soon as <${Link} href=${`${BASE}/devices`}>devices</${Link}> publish events or <${Link} href=${`${BASE}/integrations`}>integrations</${Link}> are called.</p>`}
     </div>`;
 }
 

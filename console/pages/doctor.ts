@@ -7,7 +7,7 @@ import './doctor.css';
 import { html } from 'htm/preact';
 import { get, seg } from '../api.ts';
 import { BASE, Link, setQuery, useLocation } from '../router.ts';
-import { ErrorNote, Loading, Page, Time, fmt, prettyData, useLoad } from '../ui.ts';
+import { ErrorNote, Loading, Page, Time, fmt, useLoad } from '../ui.ts';
 
 /** One finding, as docs/doctor.md describes it. */
 interface Finding {
@@ -68,7 +68,6 @@ function aboutOf(f: Finding, events: Map<string, string>): { href: string; label
 function FindingCard(props: { finding: Finding; events: Map<string, string> }) {
   const f = props.finding;
   const about = aboutOf(f, props.events);
-  const evidence = prettyData(JSON.stringify(f.evidence));
   return html`
     <article class=${`card finding severity-${f.severity}`}>
       <header class="finding-head">
@@ -81,7 +80,7 @@ function FindingCard(props: { finding: Finding; events: Map<string, string> }) {
       ${Object.keys(f.evidence).length ? html`
         <details>
           <summary>Evidence</summary>
-          <pre class="evidence">${evidence.text}</pre>
+          <pre class="evidence">${JSON.stringify(f.evidence, null, 2)}</pre>
         </details>` : null}
     </article>`;
 }

@@ -39,7 +39,7 @@ async function findings(query = ''): Promise<Finding[]> {
 /** When the page last checked (the report's checkedAt, from its <time>). */
 const checkedAt = (page: Page) => page.locator('.checked time').first().getAttribute('datetime');
 
-/** The finding's card for `check` about `integrationId`. */
+/** The card that shows finding `f`: its check code and its message. */
 const card = (page: Page, f: Finding) => page.locator('article.finding').filter({ has: page.getByText(f.check, { exact: true }) }).filter({ hasText: f.message });
 
 if (!chromiumAvailable) {
