@@ -22,7 +22,11 @@ export interface ChartProps {
   bars?: boolean;
   /** What the chart shows, for screen readers (the numbers are in a table or text nearby). */
   label: string;
+  /** Label the x axis in UTC (daily counts are UTC days), not the browser's time zone. */
+  utc?: boolean;
 }
+
+const inUtc = (ts: number) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC');
 
 const bars = uPlot.paths.bars!({ size: [0.7, 40] });
 
@@ -40,6 +44,7 @@ export function TimeChart(props: ChartProps) {
       scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
       legend: { show: true },
       cursor: { drag: { x: false, y: false } },
+      ...(props.utc ? { tzDate: inUtc } : {}),
     }, [props.x, ...props.series.map((s) => s.values)] as uPlot.AlignedData, el);
     const resize = new ResizeObserver(() => plot.setSize({ width: width(), height: props.height ?? 220 }));
     resize.observe(el);
@@ -47,7 +52,7 @@ export function TimeChart(props: ChartProps) {
       resize.disconnect();
       plot.destroy();
     };
-  }, [props.x, props.series, props.bars, props.height]);
+  }, [props.x, props.series, props.bars, props.height, props.utc]);
   return html`<figure class="chart" role="img" aria-label=${props.label} ref=${box}></figure>`;
 }
 

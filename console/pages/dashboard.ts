@@ -151,7 +151,7 @@ function Trend(props: { summary: Summary }) {
   ]), [trends]);
   const when = (iso: string) => (bucket === 'hour' ? dateTime.format(new Date(iso)) : date.format(new Date(iso)));
   return html`
-    <${TimeChart} x=${x} series=${series} label=${`Successes and failures per ${bucket} and type; the figures follow in a table`} />
+    <${TimeChart} x=${x} series=${series} utc=${bucket === 'day'} label=${`Successes and failures per ${bucket} and type; the figures follow in a table`} />
     <details>
       <summary>Figures per ${bucket}</summary>
       <div class="scroll">
