@@ -83,6 +83,12 @@ export interface BridgeConfig {
   mailFrom: string;
   /** At most one email per integration per this many ms. Default 1 hour. */
   emailIntervalMs: number;
+  /**
+   * Redis shared by several bridges acting as one broker (redis:// or rediss:// URL, e.g.
+   * redis://10.0.0.5:6379/0): MQTT messages, client takeovers and token revocations reach
+   * every bridge. Default none: one bridge, all in memory.
+   */
+  redisUrl: string | undefined;
 }
 
 export const defaults: BridgeConfig = {
@@ -119,6 +125,7 @@ export const defaults: BridgeConfig = {
   smtpUrl: undefined,
   mailFrom: 'hookwire@localhost',
   emailIntervalMs: 3_600_000, // 1 hour
+  redisUrl: undefined,
 };
 
 /** Environment variables and the config field each sets. */
@@ -151,6 +158,7 @@ const env: Record<string, keyof BridgeConfig> = {
   HOOKWIRE_EMAIL_INTERVAL_MS: 'emailIntervalMs',
   HOOKWIRE_SSE_KEEPALIVE_MS: 'sseKeepAliveMs',
   HOOKWIRE_SSE_MAX_BUFFERED_BYTES: 'sseMaxBufferedBytes',
+  HOOKWIRE_REDIS: 'redisUrl',
 };
 
 /** Command-line flags and the config field each sets. */
@@ -266,6 +274,7 @@ export function makeConfig(overrides: Partial<Record<keyof BridgeConfig, unknown
     smtpUrl: c.smtpUrl === undefined || c.smtpUrl === '' ? undefined : String(c.smtpUrl),
     mailFrom: String(c.mailFrom),
     emailIntervalMs: Number(c.emailIntervalMs),
+    redisUrl: c.redisUrl === undefined || c.redisUrl === '' ? undefined : String(c.redisUrl),
   };
   checkTlsFiles(config);
   if (config.storeSync !== 'normal' && config.storeSync !== 'full') {
@@ -276,6 +285,9 @@ export function makeConfig(overrides: Partial<Record<keyof BridgeConfig, unknown
   }
   if (config.smtpUrl !== undefined && !/^smtps?:\/\//.test(config.smtpUrl)) {
     throw new HookwireError('CONFIG_INVALID', 'smtpUrl must be an smtp:// or smtps:// URL', { field: 'smtpUrl' });
+  }
+  if (config.redisUrl !== undefined && !/^rediss?:\/\/[^/]/.test(config.redisUrl)) {
+    throw new HookwireError('CONFIG_INVALID', 'redisUrl (HOOKWIRE_REDIS) must be a redis:// or rediss:// URL', { field: 'redisUrl' });
   }
   if (!LEVELS.includes(config.logLevel)) {
     throw new HookwireError('CONFIG_INVALID', `logLevel must be one of ${LEVELS.join(', ')}`, { field: 'logLevel' });

@@ -11,6 +11,7 @@ import { createApi } from './api/index.ts';
 import { createCollector } from './dashboard/index.ts';
 import { createDoctor } from './doctor/index.ts';
 import { createBroker, type Broker } from './broker/index.ts';
+import { startNotices } from './cluster/index.ts';
 import { makeConfig, type BridgeConfig } from './config.ts';
 import { EventBus, createIngest, type Ingest } from './events/index.ts';
 import { HookwireError } from './errors.ts';
@@ -153,7 +154,10 @@ async function openBridge({ config, logger, options, exposure, tls, storePath, i
     maxPacketBytes: config.maxPacketBytes,
     connectTimeoutSec: config.connectTimeoutSec,
     drainTimeoutMs: config.mqttDrainTimeoutMs,
+    redisUrl: config.redisUrl,
   });
+  // Bridges sharing a Redis tell each other of revoked tokens and ended sessions.
+  const notices = config.redisUrl ? await startNotices({ url: config.redisUrl, bus, logger }).catch(async (err) => { await broker.close(); throw err; }) : undefined;
   ingest.connect({ acceptance: webhooks, outlet: broker.outlet });
   // Observers, all attached here (bridge/observers.ts): each gets every attempt's record and
   // the bus's events, refusals and API publishes.
@@ -185,6 +189,7 @@ async function openBridge({ config, logger, options, exposure, tls, storePath, i
   } catch (err) {
     tls?.close();
     await broker.close();
+    await notices?.close();
     await webhooks.close();
     await api.close();
     detachObservers();
@@ -217,6 +222,7 @@ async function openBridge({ config, logger, options, exposure, tls, storePath, i
       closing ??= (async () => {
         tls?.close();
         await broker.close(); // no new events
+        await notices?.close();
         await webhooks.close(); // deliveries in progress finish (up to 5 s)
         await api.close();
         detachObservers();

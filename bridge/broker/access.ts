@@ -48,6 +48,9 @@ const BAD_USERNAME_OR_PASSWORD = 4;
 /** Where refused publishes go: a `$` topic, which no wildcard matches [MQTT-4.7.2-1]. */
 const DIVERTED_TOPIC = '$hookwire/refused';
 const READ_ONLY_PUBLISH = 'a read-only API token may not publish; use a token with admin scope';
+/** aedes' own topics: bridges sharing a broker tell each other of new clients there, among others. */
+const SYS_PREFIX = '$SYS/';
+const SYS_PUBLISH = '$SYS topics belong to the broker; no client may publish there';
 const EMPTY = Buffer.alloc(0);
 
 /** Client IDs are cut to this in logs: a client may send a 64 KB one. */
@@ -186,12 +189,17 @@ export function createAccess({ store, bus, logger, ingest, limiter, connected }:
   }
 
   function authorizePublish(client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void): void {
-    const who = client && identities.get(client);
-    if (!client || !who) return done(new Error('not authenticated')); // e.g. the will of a long-gone client
+    // The will of a client of a bridge that stopped, which another bridge sharing the broker
+    // publishes: nobody can vouch for its sender now. Dropped, so it is not tried again.
+    if (!client) return dropWill(packet, done);
+    const who = identities.get(client);
+    if (!who) return done(new Error('not authenticated'));
 
     packet.retain = false; // nothing is retained, from anyone (Particle has no such thing)
     if (who.kind === 'service') {
       if (who.scope !== 'admin') return refusePublish(client, packet, { code: 'PUBLISH_FORBIDDEN', message: READ_ONLY_PUBLISH }, done);
+      // A forged `$SYS/<bridge>/new/clients` would close that client on every bridge.
+      if (packet.topic.startsWith(SYS_PREFIX)) return refusePublish(client, packet, { code: 'EVENT_NAME_RESERVED', message: SYS_PUBLISH }, done);
       // Service clients may publish anything; a valid event name also makes a cloud event.
       if (!packet.topic.startsWith('$')) {
         const event = eventFrom(packet.topic, packet.payload as Buffer, { coreid: CLOUD_COREID, productId: null, firmwareVersion: null }, 'cloud');
@@ -217,6 +225,14 @@ export function createAccess({ store, bus, logger, ingest, limiter, connected }:
     packet.topic = DIVERTED_TOPIC;
     packet.payload = EMPTY;
     notify(client, { ...refusal, topic, messageId: packet.qos > 0 ? packet.messageId : undefined }, () => done(null));
+  }
+
+  function dropWill(packet: PublishPacket, done: (err?: Error | null) => void): void {
+    const clientId = (packet as PublishPacket & { clientId?: string }).clientId;
+    log.info({ clientId: clientId?.slice(0, LOGGED_CHARS), topic: packet.topic.slice(0, 100) }, 'last will of a client of a stopped bridge dropped');
+    packet.topic = DIVERTED_TOPIC;
+    packet.payload = EMPTY;
+    done(null);
   }
 
   function authorizeSubscribe(client: Client, sub: Subscription, done: (err: Error | null, sub?: Subscription | null) => void): void {

@@ -1,5 +1,6 @@
 // The embedded MQTT broker: aedes with Hookwire's access rules, over TCP, TLS and WebSocket.
 
+import { randomUUID } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
@@ -15,6 +16,7 @@ import type { Store } from '../store/index.ts';
 import type { TlsSource } from '../tls/index.ts';
 import { createAccess, type Identity } from './access.ts';
 import { limitPacketSize } from './guard.ts';
+import { openSharedBroker, type SharedBroker } from './shared.ts';
 
 export type { Identity };
 
@@ -32,6 +34,11 @@ export interface BrokerOptions {
   connectTimeoutSec: number;
   /** A client whose socket does not drain within this many ms is disconnected. */
   drainTimeoutMs: number;
+  /**
+   * Redis shared with other bridges (HOOKWIRE_REDIS): messages and session state go through it
+   * and the bridges act as one broker (broker/shared.ts). Default none: all in memory.
+   */
+  redisUrl?: string | undefined;
 }
 
 export interface Broker {
@@ -117,16 +124,56 @@ function certificateCode(socket: TLSSocket): string {
 }
 
 
+/** Where a bridge asks the others to close a device's connection (deleted, or its token changed). */
+const DISCONNECT_DEVICE = 'hookwire/disconnect/device';
+
+/** A packet as the emitter carries it. */
+interface Carried {
+  topic: string;
+  payload?: unknown;
+}
+
+/**
+ * What a bridge sharing its broker does for the others, over the shared emitter. aedes itself
+ * closes a local client when its ID connects on another bridge (`$SYS/<bridge>/new/clients`);
+ * this says so in the log (so it listens first, before aedes has closed the client), and
+ * closes a device another bridge disconnects.
+ */
+function joinBridges(mq: SharedBroker['mq'], bridgeId: string, connected: (clientId: string) => Client | undefined, identityOf: (client: Client) => Identity | undefined, log: Logger): void {
+  const bridgeOf = (topic: string) => topic.split('/')[1];
+  mq.on('$SYS/+/new/clients', (packet: Carried, done: () => void) => {
+    const client = connected(String(packet.payload));
+    if (client && !client.closed && bridgeOf(packet.topic) !== bridgeId) {
+      log.warn({ clientId: client.id.slice(0, 64), kind: identityOf(client)?.kind, remote: (client.conn as Socket | undefined)?.remoteAddress, bridge: bridgeOf(packet.topic) },
+        'session taken over: the client ID connected to another bridge; the connection here is closed');
+    }
+    done();
+  });
+  mq.on(`$SYS/+/${DISCONNECT_DEVICE}`, (packet: Carried, done: () => void) => {
+    const client = connected(String(packet.payload));
+    if (client && identityOf(client)?.kind === 'device' && !client.closed) {
+      log.info({ deviceId: client.id, bridge: bridgeOf(packet.topic) }, 'device disconnected by another bridge (deleted, or its token changed)');
+      client.close();
+    }
+    done();
+  });
+}
+
 export async function createBroker(options: BrokerOptions): Promise<Broker> {
   const { store, bus, logger } = options;
   const log = logger.child({ component: 'broker' });
   const access = createAccess({ store, bus, logger, ingest: options.ingest, limiter: options.limiter, connected: (id) => clients[id] });
+  const shared: SharedBroker | undefined = options.redisUrl ? await openSharedBroker(options.redisUrl, logger) : undefined;
+  const bridgeId = randomUUID();
+  if (shared) joinBridges(shared.mq, bridgeId, (id) => clients[id], access.identityOf, log);
   const aedes = await Aedes.createBroker({
+    ...(shared && { id: bridgeId }),
     // No global in-flight limit: with one, a subscriber that stops reading holds every slot,
     // queued messages pile up behind it, and when it goes the queue unwinds recursively and
     // overflows the stack (mcollina/mqemitter#204). Publishers still wait for slow readers,
     // client by client, and drainTimeout bounds that wait.
-    mq: mqemitter({ concurrency: 0, matchEmptyLevels: true }),
+    mq: shared?.mq ?? mqemitter({ concurrency: 0, matchEmptyLevels: true }),
+    ...(shared && { persistence: shared.persistence }),
     drainTimeout: options.drainTimeoutMs,
     connectTimeout: options.connectTimeoutSec * 1000,
     preConnect: access.preConnect,
@@ -170,6 +217,9 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     const client = clients[deviceId];
     return client && access.identityOf(client)?.kind === 'device' ? client : undefined;
   };
+  // What aedes reports as 'error' (e.g. Redis failing under its sessions) is logged, rather
+  // than left to end the process.
+  if (shared) (aedes as unknown as NodeJS.EventEmitter).on('error', (err: Error) => log.error({ err }, 'broker error'));
 
   // A revoked API token ends the service sessions it opened, not just the next login.
   const onTokenRevoked = (tokenId: string) => {
@@ -252,6 +302,8 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     disconnectDevice(deviceId) {
       const client = deviceClient(deviceId);
       if (client) client.close();
+      // and wherever else it is connected
+      if (shared) aedes.publish({ cmd: 'publish', topic: `$SYS/${aedes.id}/${DISCONNECT_DEVICE}`, payload: Buffer.from(deviceId), qos: 0, retain: false, dup: false }, noop);
     },
 
     isDeviceConnected: (deviceId) => deviceClient(deviceId) !== undefined,
@@ -270,6 +322,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     async close() {
       bus.off('token:revoked', onTokenRevoked);
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      await shared?.close();
       for (const s of sockets) s.destroy();
       wss?.close();
       await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
