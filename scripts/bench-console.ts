@@ -61,6 +61,16 @@ const PAGE_PROBES = `
 
 type LongTask = [start: number, duration: number];
 
+/** The little of the page's globals the probes read (this file is type-checked without the DOM's types). */
+interface InPage {
+  document: {
+    querySelector(selector: string): { textContent: string | null } | null;
+    querySelectorAll(selector: string): { length: number };
+    getElementsByTagName(name: string): { length: number };
+  };
+  __frames: number;
+}
+
 async function newContext(browser: Browser, bridge: BridgeProcess): Promise<BrowserContext> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   await context.addInitScript(PAGE_PROBES);
@@ -97,10 +107,10 @@ async function measureLoad(context: BrowserContext, page: Page, bridge: BridgePr
   const bytes = await countBytes(context, page);
   if (reload) await page.reload({ waitUntil: 'commit' });
   else await page.goto(`${bridge.url}/console/dashboard`, { waitUntil: 'commit' });
-  const rendered = await page.waitForFunction(
-    'document.querySelector("main h1") && !document.querySelector("[aria-busy=true]") && performance.now()',
-    undefined, { polling: 'raf', timeout: 60_000 },
-  );
+  const rendered = await page.waitForFunction(() => {
+    const { document } = globalThis as unknown as InPage;
+    return document.querySelector('main h1') && !document.querySelector('[aria-busy="true"]') && performance.now();
+  }, undefined, { polling: 'raf', timeout: 60_000 });
   const renderedMs = (await rendered.jsonValue()) as number;
   await sleep(QUIET_MS);
   const tasks = (await page.evaluate('window.__longTasks')) as LongTask[];
@@ -184,17 +194,20 @@ interface PageCounts {
   now: number;
 }
 
-/** What the Events page shows and has drawn (an expression: this file is not type-checked with the DOM). */
-const PAGE_COUNTS = `({
-  received: Number((document.querySelector('.received strong')?.textContent ?? '').replace(/,/g, '')),
-  rows: document.querySelectorAll('.event-row').length,
-  domNodes: document.getElementsByTagName('*').length,
-  state: document.querySelector('.stream-state .badge')?.textContent ?? '',
-  frames: window.__frames,
-  now: performance.now(),
-})`;
-
-const pageCounts = (page: Page) => page.evaluate(PAGE_COUNTS) as Promise<PageCounts>;
+/** What the Events page shows and has drawn. */
+function pageCounts(page: Page): Promise<PageCounts> {
+  return page.evaluate(() => {
+    const { document, __frames } = globalThis as unknown as InPage;
+    return {
+      received: Number((document.querySelector('.received strong')?.textContent ?? '').replace(/,/g, '')),
+      rows: document.querySelectorAll('.event-row').length,
+      domNodes: document.getElementsByTagName('*').length,
+      state: document.querySelector('.stream-state .badge')?.textContent ?? '',
+      frames: __frames,
+      now: performance.now(),
+    };
+  });
+}
 
 interface StreamResult {
   rate: number;
