@@ -94,8 +94,8 @@ export async function startNotices({ url, bus, logger, bridgeId = randomUUID() }
     const send = (id: string) => {
       if (receiving) return;
       const notice: Notice = { from: bridgeId, kind, id };
-      // A notice lost to a Redis outage is logged: the other bridges end those sessions only
-      // when the connection, or the token check at their next login, does.
+      // A notice lost to a Redis outage is logged: the other bridges then keep what the token
+      // or session opened there until it disconnects (a new login is checked in the store).
       pub.publish(NOTICE_CHANNEL, JSON.stringify(notice)).catch((err: Error) => log.error({ err, kind }, 'notice not sent to the other bridges'));
     };
     bus.on(kind, send);

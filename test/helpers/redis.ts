@@ -15,8 +15,9 @@ const binary = process.env.HOOKWIRE_REDIS_SERVER || 'redis-server';
 
 /** Whether redis-server can be run here. */
 export const redisAvailable = spawnSync(binary, ['--version']).error === undefined;
-if (!redisAvailable && process.env.HOOKWIRE_REQUIRE_REDIS === '1') {
-  throw new Error(`redis-server not found (PATH or HOOKWIRE_REDIS_SERVER): ${INSTALL}`);
+if (!redisAvailable) {
+  if (process.env.HOOKWIRE_REQUIRE_REDIS === '1') throw new Error(`redis-server not found (PATH or HOOKWIRE_REDIS_SERVER): ${INSTALL}`);
+  console.log(`redis-server not found: the tests of bridges sharing a Redis are skipped (${INSTALL})`);
 }
 
 export interface TestRedis {
