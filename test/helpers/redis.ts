@@ -69,6 +69,9 @@ export async function startRedis(): Promise<TestRedis> {
     await gone;
   };
 
+  // A test run that dies (an uncaught exception) takes its redis-server with it.
+  const orphan = () => { child?.kill('SIGKILL'); };
+  process.once('exit', orphan);
   await launch();
   return {
     url: `redis://127.0.0.1:${port}`,
@@ -79,6 +82,7 @@ export async function startRedis(): Promise<TestRedis> {
       await launch();
     },
     async stop() {
+      process.off('exit', orphan);
       await kill();
       await rm(dir, { recursive: true, force: true });
     },
