@@ -26,7 +26,10 @@ export interface BridgeConfig {
   insecure: boolean;
   /** SQLite database, admin token and other state. Default ./data. */
   dataDir: string;
-  /** Store location: a file under dataDir by default, or ':memory:' (tests). */
+  /**
+   * Store location: a SQLite file (default hookwire.db under dataDir; ':memory:' for tests), or
+   * a postgres:// (postgresql://) URL for a PostgreSQL database several bridges share.
+   */
   storePath: string | undefined;
   /** `normal`: commits survive a crash of the bridge (kill -9); `full`: a power loss too (fsync per commit). */
   storeSync: StoreSync;

@@ -2,7 +2,7 @@
 // HTTP API, started and stopped together. Everything is built and wired here, in the order
 // an event flows (docs/architecture.md).
 
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -20,7 +20,7 @@ import { createLoginLimiter, type LoginLimitOptions } from './login-limit.ts';
 import { privateDir, privateFile } from './data-dir.ts';
 import { createMetrics } from './metrics.ts';
 import { observe } from './observers.ts';
-import { openSqliteStore, parseSecretKeys, sealIntegrations, type Store } from './store/index.ts';
+import { isPostgresUrl, openPostgresStore, openSqliteStore, parseSecretKeys, sealIntegrations, type Store } from './store/index.ts';
 import { claimDataDir, type Instance } from './instance.ts';
 import { checkExposure, insecureMessage, openTls, type Exposure, type ReloadReason, type TlsSource } from './tls/index.ts';
 import { version } from './version.ts';
@@ -74,9 +74,19 @@ export interface StartOptions {
   loginLimit?: LoginLimitOptions;
 }
 
-/** The SQLite store, its integrations sealed when a secret key is set. */
+/**
+ * The store, its integrations sealed when a secret key is set: PostgreSQL for a postgres://
+ * URL (shared by several bridges), else the SQLite file at `path`. On PostgreSQL this bridge
+ * holds its delivery claims as its host and data directory, which stay the same across its
+ * restarts (one bridge per data directory), so a restart takes back its own claims at once.
+ */
 async function openStore(path: string, config: BridgeConfig, logger: Logger, keys: { current: string | undefined; previous: string | undefined }): Promise<Store> {
-  const raw = openSqliteStore(path, config.storeSync);
+  const raw = isPostgresUrl(path)
+    ? await openPostgresStore(path, {
+      owner: `${hostname()}:${config.dataDir}`,
+      onError: (err) => logger.warn({ err, component: 'store' }, 'could not renew delivery leases: retrying'),
+    })
+    : openSqliteStore(path, config.storeSync);
   try {
     const { store, resealed } = await sealIntegrations(raw, parseSecretKeys(keys.current, keys.previous));
     if (resealed) logger.info({ integrations: resealed }, 'integration credentials sealed with the current secret key');
@@ -123,7 +133,8 @@ interface Settled {
 
 /** Open the store, wire the event path and listen. */
 async function openBridge({ config, logger, options, exposure, tls, storePath, instance }: Settled): Promise<Bridge> {
-  if (storePath !== ':memory:') for (const suffix of ['', '-wal', '-shm']) await privateFile(storePath + suffix, logger, suffix === '');
+  const sqliteFile = storePath !== ':memory:' && !isPostgresUrl(storePath);
+  if (sqliteFile) for (const suffix of ['', '-wal', '-shm']) await privateFile(storePath + suffix, logger, suffix === '');
   const store = await openStore(storePath, config, logger, {
     current: 'secretKey' in options ? options.secretKey : process.env.HOOKWIRE_SECRET_KEY,
     previous: 'secretKeyPrevious' in options ? options.secretKeyPrevious : process.env.HOOKWIRE_SECRET_KEY_PREVIOUS,
@@ -163,8 +174,9 @@ async function openBridge({ config, logger, options, exposure, tls, storePath, i
   // the bus's events, refusals and API publishes.
   const metrics = createMetrics({ broker, webhooks, store, limiter });
   const dashboard = createCollector({ store, logger });
-  // After the store is open: the doctor takes the identity of its files now (STORE_MISSING).
-  const doctor = createDoctor({ broker, webhooks, logger, security: { exposure, certificate: tls?.certificate }, devices: store.devices, storage: { dataDir: config.dataDir, storePath } });
+  // After the store is open: the doctor takes the identity of its files now (STORE_MISSING); a database on a server has none.
+  const doctor = createDoctor({ broker, webhooks, logger, security: { exposure, certificate: tls?.certificate }, devices: store.devices,
+    storage: { dataDir: config.dataDir, storePath: sqliteFile ? storePath : ':memory:' } });
   const detachObservers = observe([metrics, dashboard, doctor.tracker], { bus, webhooks });
 
   const brokerPorts = { mqttPort: 0, mqttsPort: 0 };
