@@ -75,6 +75,9 @@ const toDelivery = (r: DeliveryRow): DeliveryRecord => ({
 /** PostgreSQL's boolean: an array of booleans is declared as such, or the driver declares one boolean. */
 const BOOL_OID = 16;
 
+/** Objects for a json[] parameter: the server declares its type, and the driver writes each with JSON.stringify (keys in order). */
+const jsonArray = (values: object[]) => values as never;
+
 /** Postgres's deadlock_detected and serialization_failure. */
 const retryable = (err: unknown) => typeof err === 'object' && err !== null && ['40P01', '40001'].includes((err as { code?: string }).code ?? '');
 
@@ -110,6 +113,7 @@ export function postgresDeliveries(sql: Sql<{}>, lease: LeaseOptions): PostgresD
     const statuses = [...new Map(s.statuses.map((x) => [x.integrationId, x.status])).entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const daily = sumDaily(s.daily);
     const trimmed = [...new Map(s.logs.map((l) => [`${l.integrationId}\n${l.ok}`, l])).values()];
+    if (!done.length && !updates.length && !statuses.length && !daily.length && !s.logs.length) return;
     await sql.begin((tx: TransactionSql<{}>) => {
       // Sent together (pipelined); the transaction commits when all have run.
       const steps = [];
@@ -129,7 +133,7 @@ export function postgresDeliveries(sql: Sql<{}>, lease: LeaseOptions): PostgresD
       if (statuses.length) {
         steps.push(tx`
           UPDATE integrations i SET status = u.status
-          FROM unnest(${statuses.map(([id]) => id)}::text[], ${statuses.map(([, status]) => status as never)}::json[]) AS u (id, status)
+          FROM unnest(${statuses.map(([id]) => id)}::text[], ${jsonArray(statuses.map(([, status]) => status))}::json[]) AS u (id, status)
           WHERE i.id = u.id`);
       }
       if (daily.length) {
@@ -145,7 +149,7 @@ export function postgresDeliveries(sql: Sql<{}>, lease: LeaseOptions): PostgresD
           INSERT INTO delivery_logs (integration_id, ok, at, entry)
           SELECT l.integration_id, l.ok, l.at, l.entry
           FROM unnest(${s.logs.map((l) => l.integrationId)}::text[], ${tx.array(s.logs.map((l) => l.ok), BOOL_OID)}::boolean[], ${s.logs.map((l) => l.at)}::text[],
-                      ${s.logs.map((l) => l.entry as never)}::json[]) WITH ORDINALITY AS l (integration_id, ok, at, entry, n)
+                      ${jsonArray(s.logs.map((l) => l.entry))}::json[]) WITH ORDINALITY AS l (integration_id, ok, at, entry, n)
           ORDER BY l.n`);
         // Each integration keeps its last `keepLogs` successes and errors.
         steps.push(tx`
@@ -161,6 +165,7 @@ export function postgresDeliveries(sql: Sql<{}>, lease: LeaseOptions): PostgresD
 
   return {
     async accept(batch) {
+      if (batch.length === 0) return [];
       const now = Date.now();
       const events = batch.map((b) => b.event);
       const rows = batch.flatMap(({ event, deliveries }) => deliveries.map((d) => ({ event: event.id, ...d })));
