@@ -27,7 +27,11 @@ export function useSession(who: Who | null, signedOut: () => void): void {
   onSignedOut = signedOut;
 }
 
-async function errorOf(res: Response): Promise<ApiError> {
+/**
+ * The API's refusal of a request, from its JSON body; a 401 (the session ended: signed out
+ * elsewhere, expired, its token revoked) also takes the console back to sign-in.
+ */
+export async function refusalOf(res: Response, path: string): Promise<ApiError> {
   let body: Record<string, unknown> = {};
   try {
     body = await res.json();
@@ -36,24 +40,25 @@ async function errorOf(res: Response): Promise<ApiError> {
   }
   const message = String(body.error_description ?? body.error ?? res.statusText);
   const code = typeof body.code === 'string' ? body.code : res.status === 401 ? 'UNAUTHORIZED' : `HTTP_${res.status}`;
+  if (res.status === 401 && path !== '/console/session') onSignedOut();
   return new ApiError(res.status, code, message, typeof body.field === 'string' ? body.field : undefined);
 }
 
-export async function api<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+/** Call the API; `signal` ends the request early (a long-poll left behind by its page). */
+export async function api<T = unknown>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (method !== 'GET') headers['x-csrf-token'] = csrf;
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
-  if (!res.ok) {
-    const err = await errorOf(res);
-    if (res.status === 401 && path !== '/console/session') onSignedOut();
-    throw err;
-  }
+  const init: RequestInit = { method, headers, credentials: 'same-origin' };
+  if (body !== undefined) init.body = JSON.stringify(body);
+  if (signal) init.signal = signal;
+  const res = await fetch(path, init);
+  if (!res.ok) throw await refusalOf(res, path);
   if (res.status === 204) return undefined as T;
   return (await res.json()) as T;
 }
 
-export const get = <T = unknown>(path: string) => api<T>('GET', path);
+export const get = <T = unknown>(path: string, signal?: AbortSignal) => api<T>('GET', path, undefined, signal);
 export const post = <T = unknown>(path: string, body: unknown = {}) => api<T>('POST', path, body);
 export const put = <T = unknown>(path: string, body: unknown) => api<T>('PUT', path, body);
 export const patch = <T = unknown>(path: string, body: unknown) => api<T>('PATCH', path, body);

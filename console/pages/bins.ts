@@ -66,20 +66,6 @@ const DEFAULT_TYPES = ['application/json; charset=utf-8', 'text/plain; charset=u
 // ---------------------------------------------------------------------------------------
 // Watching a bin
 
-/**
- * GET with a signal, so leaving the page ends a long-poll at once instead of holding one of
- * the browser's six connections to the bridge for up to WAIT_SEC.
- */
-async function getWithSignal<T>(path: string, signal: AbortSignal): Promise<T> {
-  const res = await fetch(path, { headers: { accept: 'application/json' }, credentials: 'same-origin', signal });
-  const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-  if (!res.ok) {
-    const code = typeof body.code === 'string' ? body.code : res.status === 401 ? 'UNAUTHORIZED' : `HTTP_${res.status}`;
-    throw new ApiError(res.status, code, String(body.error_description ?? body.error ?? res.statusText));
-  }
-  return body as T;
-}
-
 interface Watched {
   /** Undefined until the first answer; null for a bin not made yet (its first request makes it). */
   bin: BinSummary | null | undefined;
@@ -111,7 +97,7 @@ function useBinWatch(name: string) {
       let after = 0;
       while (!stop.signal.aborted) {
         try {
-          after = take(await getWithSignal<BinView>(`${path}?after=${after}&wait=${wait}`, stop.signal));
+          after = take(await get<BinView>(`${path}?after=${after}&wait=${wait}`, stop.signal));
           wait = WAIT_SEC;
         } catch (err) {
           if (stop.signal.aborted) return;

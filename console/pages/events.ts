@@ -9,7 +9,7 @@
 import './events.css';
 import { html } from 'htm/preact';
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { ApiError, get, seg } from '../api.ts';
+import { ApiError, get, refusalOf, seg } from '../api.ts';
 import { setQuery, useLocation } from '../router.ts';
 import { ErrorNote, Page, fmt, prettyData, useLoad } from '../ui.ts';
 import type { Device } from './devices.ts';
@@ -81,13 +81,6 @@ class FrameParser {
   }
 }
 
-/** An API refusal (4xx) of a stream, from its JSON body. */
-async function refusalOf(res: Response): Promise<ApiError> {
-  const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-  const code = typeof body.code === 'string' ? body.code : res.status === 401 ? 'UNAUTHORIZED' : `HTTP_${res.status}`;
-  return new ApiError(res.status, code, String(body.error_description ?? body.error ?? res.statusText));
-}
-
 /**
  * One event stream, read with fetch (the session cookie signs it in) and reopened when it
  * drops or falls silent. A refusal (a 4xx: signed out, an unknown device) is not retried.
@@ -141,7 +134,7 @@ class EventStream {
     let silence = setTimeout(() => request.abort(), SILENCE_MS);
     try {
       const res = await fetch(this.url, { headers: { accept: 'text/event-stream' }, credentials: 'same-origin', cache: 'no-store', signal: request.signal });
-      if (res.status >= 400 && res.status < 500) return await refusalOf(res);
+      if (res.status >= 400 && res.status < 500) return await refusalOf(res, this.url);
       if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
       opened();
       this.onState({ kind: 'live' });
