@@ -4,8 +4,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HookwireError, NotFoundError } from '../../errors.ts';
 import { readerRequest, readerTemplate, readerUrl } from '../../redact.ts';
-import { parseTemplate, previewRequest, templateOf, type FailedDelivery, type Integration, type IntegrationStatus, type ReplaySelector, type TestInput } from '../../webhooks/index.ts';
-import { guidanceOf } from '../../codes.ts';
+import { parseTemplate, previewRequest, templateOf, type DeliveryLog, type FailedDelivery, type Integration, type IntegrationStatus, type ReplaySelector, type TestInput } from '../../webhooks/index.ts';
+import { guidanceOf, type Guidance } from '../../codes.ts';
 import type { ApiContext } from '../context.ts';
 import { type Body, bodyOf, optionalInt, optionalString, productScope } from '../input.ts';
 
@@ -14,7 +14,11 @@ type Params = { product?: string; id?: string };
 /** A read-only token never sees template literals (bridge/redact.ts: by rule, not by name). */
 const readOnly = (req: FastifyRequest) => req.token?.scope !== 'admin';
 
-/** The list entry Particle's clients read, with the state Hookwire adds (Particle's console shows it). */
+/**
+ * The list entry Particle's clients read, with what Hookwire adds for a list of integrations
+ * to be read at a glance (Particle's console shows it): the state and why, who disabled it,
+ * and the counters a row shows.
+ */
 function summary(i: Integration, status: IntegrationStatus, redact = false) {
   return {
     id: i.id,
@@ -29,7 +33,15 @@ function summary(i: Integration, status: IntegrationStatus, redact = false) {
     created_at: i.createdAt,
     state: status.state,
     state_reason: status.reason,
+    disabled_by: status.disabledBy,
+    disabled_reason: status.disabledReason,
+    counters: { total_calls: status.totalCalls, total_errors: status.totalErrors, last_success_at: status.lastSuccessAt },
   };
+}
+
+/** A delivery log entry as the API shows it: an error with what its code means and what to check. */
+function withGuidance(log: DeliveryLog): DeliveryLog & { guidance?: Guidance } {
+  return log.error ? { ...log, guidance: guidanceOf(log.error.code) } : log;
 }
 
 /** Failed deliveries listed per request: default and most. */
@@ -98,6 +110,17 @@ function failureOf(d: FailedDelivery) {
 const actor = (req: FastifyRequest) => req.token?.name ?? 'api';
 
 export default function integrations({ app, webhooks }: ApiContext) {
+  /** Daily success, error and skipped counts of the last `days` days, oldest first, days without any included. */
+  async function dailyCounts(id: string, days: number) {
+    const counted = new Map((await webhooks.daily(id, days)).map((d) => [d.day, d]));
+    const out = [];
+    for (let k = days - 1; k >= 0; k--) {
+      const day = new Date(Date.now() - k * 86_400_000).toISOString().slice(0, 10);
+      out.push(counted.get(day) ?? { day, success: 0, error: 0, skipped: 0 });
+    }
+    return out;
+  }
+
   async function detail(i: Integration, redact = false) {
     const s = webhooks.status(i.id);
     const signing = webhooks.signing(i.id);
@@ -124,7 +147,7 @@ export default function integrations({ app, webhooks }: ApiContext) {
         last_success_at: s.lastSuccessAt,
       },
       signing: { enabled: signing.enabled, previous_valid_until: signing.previousValidUntil },
-      logs: redact ? (await webhooks.logs(i.id)).map((l) => (l.request ? { ...l, request: readerRequest(l.request) } : l)) : await webhooks.logs(i.id),
+      logs: (await webhooks.logs(i.id)).map((l) => withGuidance(redact && l.request ? { ...l, request: readerRequest(l.request) } : l)),
     };
   }
 
@@ -158,7 +181,15 @@ export default function integrations({ app, webhooks }: ApiContext) {
         return previewRequest(parseTemplate(body.template), productScope(req.params) ?? null, testInput(body));
       });
 
-      app.get(collection, async (req: Req) => webhooks.list(productScope(req.params)).map((i) => summary(i, webhooks.status(i.id), readOnly(req))));
+      // `?history_days=N` (1-30) adds each one's daily counts, oldest first: a list's trend
+      // column in one request rather than one per integration.
+      app.get(collection, async (req: FastifyRequest<{ Params: Params; Querystring: Record<string, unknown> }>) => {
+        const days = queryInt(req.query, 'history_days', 1, 30);
+        return Promise.all(webhooks.list(productScope(req.params)).map(async (i) => {
+          const entry = summary(i, webhooks.status(i.id), readOnly(req));
+          return days === undefined ? entry : { ...entry, history: await dailyCounts(i.id, days) };
+        }));
+      });
 
       app.get(item, async (req: Req) => ({ integration: await detail(webhooks.get(req.params.id!, productScope(req.params)), readOnly(req)) }));
 
@@ -185,13 +216,7 @@ export default function integrations({ app, webhooks }: ApiContext) {
         const i = webhooks.get(req.params.id!, productScope(req.params));
         const days = req.query.days === undefined ? 30 : Number(req.query.days);
         if (!Number.isInteger(days) || days < 1 || days > 30) throw new HookwireError('BAD_REQUEST', 'days must be a whole number from 1 to 30', { field: 'days' });
-        const counted = new Map((await webhooks.daily(i.id, days)).map((d) => [d.day, d]));
-        const out = [];
-        for (let k = days - 1; k >= 0; k--) {
-          const day = new Date(Date.now() - k * 86_400_000).toISOString().slice(0, 10);
-          out.push(counted.get(day) ?? { day, success: 0, error: 0, skipped: 0 });
-        }
-        return { integration_id: i.id, days: out };
+        return { integration_id: i.id, days: await dailyCounts(i.id, days) };
       });
 
       // A new signing secret, shown once; the previous one keeps signing for overlap_seconds.
