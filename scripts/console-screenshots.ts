@@ -15,11 +15,10 @@ import { ROOT, sleep } from './lib/bench.ts';
 
 const OUT = join(ROOT, 'docs', 'img');
 const CHROMIUM = process.env.HOOKWIRE_CHROMIUM ?? '/usr/bin/chromium';
-/** Evaluated in the page: nothing left loading. */
-const LOADED = '!document.querySelector(\'[aria-busy="true"]\')';
 
 const dataDir = await mkdtemp(join(tmpdir(), 'hookwire-screens-'));
-const bridge = await startBridge({ host: '127.0.0.1', mqttPort: 0, httpPort: 0, dataDir }, { logger: createLogger({ level: 'silent', pretty: false }) });
+// Every bin is on this bridge's own host: the failing one must not put the others' host to sleep.
+const bridge = await startBridge({ host: '127.0.0.1', mqttPort: 0, httpPort: 0, dataDir, throttleMinErrors: 1_000_000 }, { logger: createLogger({ level: 'silent', pretty: false }) });
 const token = bridge.adminToken!;
 
 async function call(method: string, path: string, body?: unknown): Promise<any> {
@@ -31,6 +30,30 @@ async function call(method: string, path: string, body?: unknown): Promise<any> 
   return text ? JSON.parse(text) : undefined;
 }
 
+/**
+ * Four weeks of earlier traffic, as the bridge would have counted it: a day's successes and
+ * failures in the dashboard's hourly counts and in each integration's daily history.
+ */
+async function history([temp, alarm]: [string, string]): Promise<void> {
+  const HOUR = 3_600_000;
+  const rows = [];
+  const daily = [];
+  for (let d = 28; d >= 1; d--) {
+    const hour = Date.now() - d * 24 * HOUR - ((Date.now() - d * 24 * HOUR) % HOUR);
+    const wave = Math.round(400 + 120 * Math.sin(d / 3));
+    const failures = d % 6 === 2 ? 40 : d % 4 === 0 ? 6 : 0;
+    const at = { hour, firstAt: hour + 60_000, lastAt: hour + 3_000_000 };
+    rows.push({ ...at, type: 'outbound' as const, integrationId: temp, code: '', description: '', count: wave });
+    rows.push({ ...at, type: 'device' as const, integrationId: '', code: '', description: '', count: wave + 20 });
+    if (failures) rows.push({ ...at, type: 'outbound' as const, integrationId: alarm, code: '500', description: 'HTTP 500 Internal Server Error', count: failures });
+    if (d % 9 === 0) rows.push({ ...at, type: 'device' as const, integrationId: '', code: 'EVENT_TOO_LARGE', description: 'Event data too large', count: 3 });
+    const day = new Date(hour).toISOString().slice(0, 10);
+    daily.push({ integrationId: temp, day, success: wave, error: d % 10 === 3 ? 12 : 0, skipped: 0 });
+  }
+  await bridge.store.stats.add(rows);
+  await bridge.store.deliveries.settle({ deliveries: [], statuses: [], daily, logs: [] }, 10);
+}
+
 try {
   await call('PUT', '/v1/bins/weather', { status: 200, headers: { 'content-type': 'application/json' }, body: '{"stored":true}' });
   await call('PUT', '/v1/bins/alerts', { status: 500, body: 'pager service down' });
@@ -40,7 +63,9 @@ try {
     headers: { Authorization: 'Bearer sk_live_weather' },
   });
   await call('POST', '/v1/integrations', { name: 'Humidity', event: 'humidity', url: `${bridge.url}/bin/weather?source=greenhouse`, requestType: 'GET' });
-  await call('POST', '/v1/integrations', { name: 'Door alarm to the pager', event: 'alarm', url: `${bridge.url}/bin/alerts`, requestType: 'POST', retryPolicy: [] });
+  const alarm = await call('POST', '/v1/integrations', { name: 'Door alarm to the pager', event: 'alarm', url: `${bridge.url}/bin/alerts`, requestType: 'POST', retryPolicy: [1] });
+
+  await history([temp.id, alarm.id]);
 
   const devices: Device[] = [];
   for (const name of ['kitchen', 'porch', 'greenhouse', 'garage']) {
@@ -58,15 +83,15 @@ try {
 
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox'] });
   const page = await (await browser.newContext({ viewport: { width: 1200, height: 800 } })).newPage();
-  await page.goto(`${bridge.url}/console/dashboard?period=1d`);
+  await page.goto(`${bridge.url}/console/dashboard?period=7d`);
   await page.getByLabel('API token').fill(token);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
-  await page.waitForFunction(LOADED);
+  await page.waitForSelector('[aria-busy="true"]', { state: 'detached' });
   await sleep(500);
   await page.screenshot({ path: join(OUT, 'console-dashboard.png') });
   await page.goto(`${bridge.url}/console/integrations/${temp.id}`);
-  await page.waitForFunction(LOADED);
+  await page.waitForSelector('[aria-busy="true"]', { state: 'detached' });
   await sleep(500);
   await page.screenshot({ path: join(OUT, 'console-integration.png') });
   await browser.close();
