@@ -221,7 +221,7 @@ function Summary(props: { i: IntegrationView }) {
   return html`
     <section class="card" aria-labelledby="summary-title">
       <h2 id="summary-title" class="visually-hidden">Summary</h2>
-      <p class="state-line"><${StateBadge} state=${i.state} /> <span>${stateWhy(i)}</span>${i.state_changed_at ? html` <span class="muted small">(<${Time} at=${i.state_changed_at} />)</span>` : null}</p>
+      <p class="state-line"><${StateBadge} state=${i.state} /> <span class="state-reason">${stateWhy(i)}</span>${i.state_changed_at ? html` <span class="muted small">(<${Time} at=${i.state_changed_at} />)</span>` : null}</p>
       <dl class="hook-facts">
         <dt>Event</dt><dd><code>${i.event}</code> <span class="muted small">(and every name starting with it)</span></dd>
         <dt>Target</dt><dd class="mono"><span class="badge method">${i.requestType}</span> ${i.url}</dd>
