@@ -416,7 +416,7 @@ function Preview(props: { draft: Draft; sample: Sample; setSample: (s: Sample) =
     <aside class="card preview" aria-labelledby="preview-title">
       <h2 id="preview-title">Preview</h2>
       <p class="muted small">The request this template sends for a sample event. Nothing is sent.</p>
-      <${Field} label="Sample data" id="sample-data" hint="Default: test-event">
+      <${Field} label="Sample data" id="sample-data" hint="Empty: test-event">
         <textarea id="sample-data" rows="2" spellcheck=${false} value=${sample.data} onInput=${input('data')} placeholder='{"temp": 21.5}'></textarea>
       </${Field}>
       <div class="row">

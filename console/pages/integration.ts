@@ -254,18 +254,26 @@ function Counters(props: { i: IntegrationView }) {
 
 const dayStart = (day: string) => Date.parse(`${day}T00:00:00Z`) / 1000;
 
-function History(props: { id: string }) {
-  const history = useLoad(() => get<{ days: DayCount[] }>(`${integrationPath(props.id)}/history?days=30`), [props.id], 30_000);
+/** "1 success", "3 successes". */
+const count = (n: number, one: string, many: string) => `${fmt.format(n)} ${n === 1 ? one : many}`;
+
+/** The 30-day chart; `attempts` (the counters' total) changing reloads it at once. */
+function History(props: { id: string; attempts: number }) {
+  const history = useLoad(() => get<{ days: DayCount[] }>(`${integrationPath(props.id)}/history?days=30`), [props.id, props.attempts], 60_000);
   const days = history.data?.days;
   // Remake the chart only when the figures change, not on every poll.
   const key = JSON.stringify(days ?? []);
+  // A day's bars are drawn over one another, so they are stacked by hand: each bar reaches
+  // its series' total and the next is drawn over it, leaving success blue at the top, errors
+  // red under it and skipped gray at the bottom, as Particle's chart. Labels say what each
+  // height is; the table below has each figure on its own.
   const chart = useMemo(() => {
     const d = days ?? [];
     return {
       x: d.map((x) => dayStart(x.day)),
       series: [
-        { label: 'Success', values: d.map((x) => x.success), color: '#0b5cad' },
-        { label: 'Error', values: d.map((x) => x.error), color: '#b3261e' },
+        { label: 'All attempts', values: d.map((x) => x.success + x.error + x.skipped), color: '#0b5cad' },
+        { label: 'Errors and skipped', values: d.map((x) => x.error + x.skipped), color: '#b3261e' },
         { label: 'Skipped', values: d.map((x) => x.skipped), color: '#8c959f' },
       ],
     };
@@ -275,8 +283,8 @@ function History(props: { id: string }) {
     <section class="card" aria-labelledby="history-title">
       <h2 id="history-title">Last 30 days</h2>
       <${Loading} loaded=${history}>${() => html`
-        <p class="muted small">${fmt.format(sum('success'))} successes, ${fmt.format(sum('error'))} errors, ${fmt.format(sum('skipped'))} skipped (UTC days).</p>
-        <${TimeChart} x=${chart.x} series=${chart.series} bars utc height=${180} label="Successes, errors and skipped attempts per day for the last 30 days; the figures are in the table below" />
+        <p class="muted small">${count(sum('success'), 'success', 'successes')}, ${count(sum('error'), 'error', 'errors')}, ${fmt.format(sum('skipped'))} skipped (UTC days).</p>
+        <${TimeChart} x=${chart.x} series=${chart.series} bars utc height=${180} label="Attempts per day for the last 30 days, stacked: successes in blue, errors in red, skipped in gray; the figures are in the table below" />
         <details>
           <summary>Figures per day</summary>
           <div class="scroll">
@@ -389,7 +397,8 @@ function Switch(props: { i: IntegrationView; changed: () => void }) {
 function Failures(props: { i: IntegrationView }) {
   const canChange = useCanChange();
   const path = integrationPath(props.i.id);
-  const failures = useLoad(() => get<{ total: number; failures: Failure[] }>(`${path}/failures`), [props.i.id], 5000);
+  // A delivery given up shows at once: the counters' dropped total changing reloads the list.
+  const failures = useLoad(() => get<{ total: number; failures: Failure[] }>(`${path}/failures`), [props.i.id, props.i.counters.total_dropped], 5000);
   const [since, setSince] = useState('');
   const [done, setDone] = useState<string | null>(null);
   const replay = useAction(async (which: { delivery_id: number } | { since: string } | { all: true }) => {
@@ -564,7 +573,7 @@ export function IntegrationDetail(props: { id: string }) {
           <${Summary} i=${i} />
           <${Counters} i=${i} />
         </div>
-        <${History} id=${i.id} />
+        <${History} id=${i.id} attempts=${i.counters.total_calls + i.counters.total_skipped} />
         ${canChange ? html`<${TestPanel} i=${i} />` : null}
         <div class="detail-grid">
           <${LogList} id="successes-title" title="Last successes" logs=${i.logs.filter((l) => l.ok).slice(0, 10)} empty="No successful delivery yet." />

@@ -162,6 +162,8 @@ if (!chromiumAvailable) {
     await row.waitFor();
     assert.is(await row.locator('td[data-label="Attempts"]').textContent(), '3');
     assert.match((await row.locator('td[data-label="Last error"]').textContent())!, /^500/);
+    // The 30-day chart follows the counters: today's success and the three failed attempts.
+    await section(page, 'Last 30 days').getByText('1 success, 3 errors, 0 skipped (UTC days).').waitFor();
     await screenshot(page, 'integration-failing');
     assert.equal(problems, []);
     await context.close();
