@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { testBridge, type TestBridge } from '../../helpers/bridge.ts';
+import { testBridge, until, type TestBridge } from '../../helpers/bridge.ts';
 import { hookwire } from '../../helpers/spawn.ts';
 
 let b: TestBridge;
@@ -158,6 +158,31 @@ test('the CLI: create from a pasted Particle template file, list, show, disable,
   const bad = await hookwire(['integrations', 'create', file], env);
   assert.is(bad.code, 1);
   assert.ok(bad.stderr.includes('form cannot be used with json'), bad.stderr);
+});
+
+test('the list reads at a glance: who disabled one and why, its counters, and with ?history_days=N its daily counts; an error\'s log entry says what to check', async () => {
+  // Port 9 on loopback refuses: each attempt is an ECONNREFUSED error.
+  const { body: made } = await b.call('POST', '/v1/integrations', { event: 'glance', url: 'http://127.0.0.1:9/in' });
+  assert.is((await b.call('POST', '/v1/devices/events', { name: 'glance', data: '1' })).status, 200);
+  await until(async () => (await b.call('GET', `/v1/integrations/${made.id}`)).body.integration.logs.length > 0, 5000, 'the failed attempt');
+  await b.call('POST', `/v1/integrations/${made.id}/disable`, { reason: 'target moving' });
+
+  const row = (await b.call('GET', '/v1/integrations')).body.find((i: { id: string }) => i.id === made.id);
+  assert.equal([row.state, row.disabled_by, row.disabled_reason], ['Disabled', 'admin', 'target moving']);
+  assert.equal([row.counters.total_calls, row.counters.total_errors, row.counters.last_success_at], [1, 1, null]);
+  assert.is(row.history, undefined, 'no history unless asked');
+
+  const withHistory = (await b.call('GET', '/v1/integrations?history_days=3')).body.find((i: { id: string }) => i.id === made.id);
+  assert.equal(withHistory.history.map((d: { day: string }) => d.day), [2, 1, 0].map((k) => new Date(Date.now() - k * 86_400_000).toISOString().slice(0, 10)));
+  assert.equal(withHistory.history.at(-1), { day: new Date().toISOString().slice(0, 10), success: 0, error: 1, skipped: 0 });
+  const bad = await b.call('GET', '/v1/integrations?history_days=31');
+  assert.equal([bad.status, bad.body.field], [400, 'history_days']);
+
+  const [log] = (await b.call('GET', `/v1/integrations/${made.id}`)).body.integration.logs;
+  assert.is(log.error.code, 'ECONNREFUSED');
+  assert.is(log.guidance.title, 'Connection refused');
+  assert.type(log.guidance.check, 'string');
+  await b.call('DELETE', `/v1/integrations/${made.id}`);
 });
 
 test.run();
