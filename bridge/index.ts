@@ -176,7 +176,7 @@ async function openBridge({ config, logger, options, exposure, tls, storePath, i
   const dashboard = createCollector({ store, logger });
   // After the store is open: the doctor takes the identity of its files now (STORE_MISSING); a database on a server has none.
   const doctor = createDoctor({ broker, webhooks, logger, security: { exposure, certificate: tls?.certificate }, devices: store.devices,
-    storage: { dataDir: config.dataDir, storePath: sqliteFile ? storePath : ':memory:' } });
+    storage: { dataDir: config.dataDir, storePath: sqliteFile ? storePath : undefined } });
   const detachObservers = observe([metrics, dashboard, doctor.tracker], { bus, webhooks });
 
   const brokerPorts = { mqttPort: 0, mqttsPort: 0 };

@@ -13,8 +13,8 @@ import { resolve } from 'node:path';
 export interface DoctorStorage {
   /** The data directory (HOOKWIRE_DATA_DIR). */
   dataDir: string;
-  /** The SQLite file, or ':memory:'. */
-  storePath: string;
+  /** The SQLite file; none for a store in memory or on a database server (no file to lose). */
+  storePath: string | undefined;
 }
 
 /** A path the bridge opened that is no longer what it opened. */
@@ -62,7 +62,7 @@ async function openDeleted(paths: string[]): Promise<{ name: string; fd: string 
 export function watchStorage(storage: DoctorStorage): StorageWatch {
   const watched: Watched[] = [];
   const entries: [StorageProblem['role'], string][] = [['data directory', resolve(storage.dataDir)]];
-  if (storage.storePath !== ':memory:') entries.push(['store', resolve(storage.storePath)]);
+  if (storage.storePath !== undefined) entries.push(['store', resolve(storage.storePath)]);
   for (const [role, path] of entries) {
     try {
       const s = statSync(path);
