@@ -127,7 +127,7 @@ function AnswerFacts(props: { response: BinResponse }) {
   const r = props.response;
   const body = prettyData(r.body);
   return html`
-    <dl class="bin-facts">
+    <dl class="facts">
       <dt>Status</dt><dd>${r.status}</dd>
       ${Object.entries(r.headers).map(([k, v]) => html`<dt class="mono">${k}</dt><dd class="mono">${v}</dd>`)}
     </dl>
@@ -207,7 +207,7 @@ function AnswerCard(props: { bin: BinSummary; changed: (bin: BinSummary) => void
 
 function NameValues(props: { values: Record<string, string | string[]>; label: string }) {
   return html`
-    <dl class="bin-facts mono" aria-label=${props.label}>
+    <dl class="facts mono" aria-label=${props.label}>
       ${Object.entries(props.values).map(([k, v]) => html`<dt>${k}</dt><dd>${Array.isArray(v) ? v.join(', ') : v}</dd>`)}
     </dl>`;
 }

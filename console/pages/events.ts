@@ -401,7 +401,7 @@ function EventDetail(props: { event: StreamEvent; names: Names; close: () => voi
         <button type="button" class="small" onClick=${props.close}>Close</button>
       </div>
       <p><${Marks} event=${e} names=${props.names} /></p>
-      <dl class="event-facts">
+      <dl class="facts">
         <dt>Published</dt><dd><time datetime=${e.published_at}>${e.published_at}</time></dd>
         <dt>By</dt><dd>${who}${who !== e.coreid ? html` <span class="mono small muted">${e.coreid}</span>` : null}</dd>
         <dt>TTL</dt><dd>${e.ttl} s</dd>

@@ -162,7 +162,7 @@ function NameValues(props: { values: Record<string, string | string[]>; label: s
   const entries = Object.entries(props.values);
   if (entries.length === 0) return html`<p class="muted small">No headers.</p>`;
   return html`
-    <dl class="hook-facts mono small" aria-label=${props.label}>
+    <dl class="facts mono small" aria-label=${props.label}>
       ${entries.map(([k, v]) => html`<dt>${k}</dt><dd>${Array.isArray(v) ? v.join(', ') : v}</dd>`)}
     </dl>`;
 }
@@ -222,7 +222,7 @@ function Summary(props: { i: IntegrationView }) {
     <section class="card" aria-labelledby="summary-title">
       <h2 id="summary-title" class="visually-hidden">Summary</h2>
       <p class="state-line"><${StateBadge} state=${i.state} /> <span class="state-reason">${stateWhy(i)}</span>${i.state_changed_at ? html` <span class="muted small">(<${Time} at=${i.state_changed_at} />)</span>` : null}</p>
-      <dl class="hook-facts">
+      <dl class="facts">
         <dt>Event</dt><dd><code>${i.event}</code> <span class="muted small">(and every name starting with it)</span></dd>
         <dt>Target</dt><dd class="mono"><span class="badge method">${i.requestType}</span> ${i.url}</dd>
         <dt>Device</dt><dd>${i.deviceID ? html`<code>${i.deviceID}</code>` : 'any device'}</dd>
@@ -511,7 +511,7 @@ function LogItem(props: { log: LogEntry; open: boolean }) {
         ${l.error ? html`<p class="error-text"><code>${l.error.code}</code> ${l.error.message}</p><${GuidanceNote} code=${l.error.code} guidance=${l.guidance} />` : null}
         ${l.note ? html`<p class="muted">${l.note}</p>` : null}
         <h4>Event</h4>
-        <dl class="hook-facts small">
+        <dl class="facts small">
           <dt>Device</dt><dd class="mono">${l.event.coreid}</dd>
           <dt>Published</dt><dd><${Time} at=${l.event.published_at} /></dd>
           <dt>Data</dt><dd><pre class="mono">${prettyData(l.event.data).text}</pre></dd>
