@@ -10,9 +10,10 @@
 // back. Settling only touches deliveries this bridge holds (or nobody holds), so a bridge
 // whose lease was taken over cannot undo the new holder's work.
 
+import { toDelivery, type DeliveryRow } from './rows.ts';
 import type { Sql, TransactionSql } from 'postgres';
 import type {
-  DailyCount, DailyIncrement, DeliveryRecord, DeliveryRepo, DeliveryStatus, FailedDelivery, LogEntry, Retention, Settlement, StoredEvent,
+  DailyCount, DailyIncrement, DeliveryRepo, DeliveryStatus, FailedDelivery, LogEntry, Retention, Settlement, StoredEvent,
 } from './types.ts';
 
 export interface LeaseOptions {
@@ -35,18 +36,6 @@ const PRUNE_BATCH = 1_000;
 /** A deadlock or serialization failure between bridges is retried this many times in all. */
 const TRIES = 3;
 
-interface DeliveryRow {
-  id: number;
-  event_id: string;
-  integration_id: string;
-  host: string;
-  status: DeliveryStatus;
-  attempts: number;
-  next_at: number;
-  created_at: number;
-  finished_at: number | null;
-  last_code: string | null;
-}
 
 interface ClaimRow extends DeliveryRow {
   due_at: number;
@@ -59,18 +48,6 @@ interface ClaimRow extends DeliveryRow {
   e_fw_version: number | null;
 }
 
-const toDelivery = (r: DeliveryRow): DeliveryRecord => ({
-  id: r.id,
-  eventId: r.event_id,
-  integrationId: r.integration_id,
-  host: r.host,
-  status: r.status,
-  attempts: r.attempts,
-  nextAt: r.next_at,
-  createdAt: r.created_at,
-  finishedAt: r.finished_at,
-  lastCode: r.last_code,
-});
 
 /** PostgreSQL's boolean: an array of booleans is declared as such, or the driver declares one boolean. */
 const BOOL_OID = 16;

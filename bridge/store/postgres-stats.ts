@@ -2,23 +2,8 @@
 // code and description, shared by every bridge on the database (each adds its own counts).
 
 import type { Sql } from 'postgres';
-import type { StatsRepo, StatsRow, StatsType } from './types.ts';
-
-interface Row {
-  hour: number;
-  type: StatsType;
-  integration_id: string;
-  code: string;
-  description: string;
-  count: number;
-  first_at: number;
-  last_at: number;
-}
-
-const toStats = (r: Row): StatsRow => ({
-  hour: r.hour, type: r.type, integrationId: r.integration_id, code: r.code, description: r.description,
-  count: r.count, firstAt: r.first_at, lastAt: r.last_at,
-});
+import { toStats, type StatsTableRow } from './rows.ts';
+import type { StatsRepo, StatsRow } from './types.ts';
 
 /** Rows with the same key as one (one statement may not change a row twice), in key order (rows are locked in one order by every bridge). */
 function merge(rows: StatsRow[]): StatsRow[] {
@@ -49,7 +34,7 @@ export function postgresStats(sql: Sql<{}>): StatsRepo {
           last_at = greatest(stats_hourly.last_at, excluded.last_at)`;
     },
     async range(from, until) {
-      return (await sql<Row[]>`SELECT * FROM stats_hourly WHERE hour >= ${from} AND hour < ${until}`).map(toStats);
+      return (await sql<StatsTableRow[]>`SELECT * FROM stats_hourly WHERE hour >= ${from} AND hour < ${until}`).map(toStats);
     },
     async prune(before) {
       return (await sql`DELETE FROM stats_hourly WHERE hour < ${before}`).count;

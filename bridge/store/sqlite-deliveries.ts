@@ -3,6 +3,7 @@
 // webhook engine gathers a turn of the event loop's worth of work and hands it over here.
 
 import type Database from 'better-sqlite3';
+import { toDelivery, type DeliveryRow } from './rows.ts';
 import type {
   DailyCount, DeliveryRecord, DeliveryRepo, DeliveryStatus, FailedDelivery, LogEntry, NewDelivery, Retention, Settlement, StoredEvent,
 } from './types.ts';
@@ -55,33 +56,9 @@ export const deliveriesMigration = `
   ALTER TABLE integrations ADD COLUMN signing TEXT;
 `;
 
-interface DeliveryRow {
-  id: number;
-  event_id: string;
-  integration_id: string;
-  host: string;
-  status: DeliveryStatus;
-  attempts: number;
-  next_at: number;
-  created_at: number;
-  finished_at: number | null;
-  last_code: string | null;
-}
 
 type EventRow = StoredEvent;
 
-const toDelivery = (r: DeliveryRow): DeliveryRecord => ({
-  id: r.id,
-  eventId: r.event_id,
-  integrationId: r.integration_id,
-  host: r.host,
-  status: r.status,
-  attempts: r.attempts,
-  nextAt: r.next_at,
-  createdAt: r.created_at,
-  finishedAt: r.finished_at,
-  lastCode: r.last_code,
-});
 
 /** Rows per multi-row INSERT: one statement for many rows saves most of the per-row cost. */
 const ROWS_PER_INSERT = 64;

@@ -3,7 +3,8 @@
 // (bridge/dashboard/collector.ts adds up in memory between writes).
 
 import type Database from 'better-sqlite3';
-import type { StatsRepo, StatsRow, StatsType } from './types.ts';
+import { toStats, type StatsTableRow } from './rows.ts';
+import type { StatsRepo, StatsRow } from './types.ts';
 
 export const statsMigration = `
   CREATE TABLE stats_hourly (
@@ -19,29 +20,13 @@ export const statsMigration = `
   ) WITHOUT ROWID;
 `;
 
-interface Row {
-  hour: number;
-  type: StatsType;
-  integration_id: string;
-  code: string;
-  description: string;
-  count: number;
-  first_at: number;
-  last_at: number;
-}
-
-const toStats = (r: Row): StatsRow => ({
-  hour: r.hour, type: r.type, integrationId: r.integration_id, code: r.code, description: r.description,
-  count: r.count, firstAt: r.first_at, lastAt: r.last_at,
-});
-
 export function sqliteStats(db: Database.Database): StatsRepo {
   const q = {
     add: db.prepare<[number, string, string, string, string, number, number, number]>(
       `INSERT INTO stats_hourly (hour, type, integration_id, code, description, count, first_at, last_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (hour, type, integration_id, code, description) DO UPDATE SET
          count = count + excluded.count, first_at = min(first_at, excluded.first_at), last_at = max(last_at, excluded.last_at)`),
-    range: db.prepare<[number, number], Row>('SELECT * FROM stats_hourly WHERE hour >= ? AND hour < ?'),
+    range: db.prepare<[number, number], StatsTableRow>('SELECT * FROM stats_hourly WHERE hour >= ? AND hour < ?'),
     prune: db.prepare<[number]>('DELETE FROM stats_hourly WHERE hour < ?'),
   };
   const add = db.transaction((rows: StatsRow[]) => {
