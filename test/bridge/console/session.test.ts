@@ -82,6 +82,21 @@ test('a wrong token is refused and counts as a failed login', async () => {
   assert.is(res.status, 401);
   assert.is(res.headers['set-cookie'], undefined);
   assert.is((await send('POST', '/console/session', { body: {} })).body.field, 'token');
+
+  // On a bridge that refuses an address after 2 wrong tokens, the third sign-in is refused, right token or not.
+  const strict = await testBridge({}, { loginLimit: { maxFailures: 2, windowMs: 60_000, blockMs: 60_000 } });
+  try {
+    const signIn = (token: string) => request(`${strict.url}/console/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+    for (let i = 0; i < 2; i++) {
+      const wrong = await signIn('hwt_wrong');
+      await wrong.body.dump();
+      assert.is(wrong.statusCode, 401);
+    }
+    const limited = await signIn(strict.token);
+    assert.equal([limited.statusCode, ((await limited.body.json()) as { code: string }).code], [429, 'LOGIN_LIMITED']);
+  } finally {
+    await strict.stop();
+  }
 });
 
 test('a change with the cookie needs the CSRF header: without it nothing changes', async () => {
