@@ -42,6 +42,10 @@ export interface BusEvents {
   'token:revoked': [tokenId: string];
   /** A console session was signed out: the event streams it opened end now. */
   'session:ended': [sessionIdHash: string];
+  /** An integration was created, changed, enabled, disabled, stopped or deleted: read it again from the store. */
+  'integration:changed': [integrationId: string];
+  /** A webhook target host was put to sleep by the per-host throttle: skip it for the cooldown. */
+  'host:asleep': [host: string];
 }
 
 export class EventBus extends EventEmitter<BusEvents> {

@@ -18,8 +18,10 @@ const logger = createLogger({ level: 'silent', pretty: false });
 test('parseNotice takes only notices of the shared kinds, with an ID of sane length', () => {
   assert.equal(parseNotice('{"from":"b1","kind":"token:revoked","id":"t1"}'), { from: 'b1', kind: 'token:revoked', id: 't1' });
   assert.equal(parseNotice('{"from":"b1","kind":"session:ended","id":"abc"}')?.kind, 'session:ended');
+  assert.equal(parseNotice('{"from":"b1","kind":"integration:changed","id":"i1"}')?.kind, 'integration:changed');
+  assert.equal(parseNotice(`{"from":"b1","kind":"host:asleep","id":"${'h'.repeat(255)}"}`)?.kind, 'host:asleep');
   for (const bad of ['', 'not json', 'null', '[]', '{"from":"b1","kind":"event","id":"x"}', '{"from":"b1","kind":"token:revoked"}',
-    '{"kind":"token:revoked","id":"x"}', `{"from":"b1","kind":"token:revoked","id":"${'x'.repeat(201)}"}`, '{"from":"b1","kind":"token:revoked","id":""}']) {
+    '{"kind":"token:revoked","id":"x"}', `{"from":"b1","kind":"token:revoked","id":"${'x'.repeat(256)}"}`, '{"from":"b1","kind":"token:revoked","id":""}']) {
     assert.is(parseNotice(bad), undefined, bad);
   }
 });
