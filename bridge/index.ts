@@ -160,12 +160,17 @@ async function openBridge({ config, logger, options, exposure, tls, storePath, i
       notify: { smtpUrl: config.smtpUrl, from: config.mailFrom, emailIntervalMs: config.emailIntervalMs },
     },
   });
+  // A broker that cannot start (its Redis does not answer) leaves nothing open behind it.
   const broker = await createBroker({
     store, bus, logger, ingest, limiter,
     maxPacketBytes: config.maxPacketBytes,
     connectTimeoutSec: config.connectTimeoutSec,
     drainTimeoutMs: config.mqttDrainTimeoutMs,
     redisUrl: config.redisUrl,
+  }).catch(async (err) => {
+    await webhooks.close();
+    await store.close();
+    throw err;
   });
   // Bridges sharing a Redis tell each other of revoked tokens and ended sessions.
   const notices = config.redisUrl ? await startNotices({ url: config.redisUrl, bus, logger }).catch(async (err) => { await broker.close(); throw err; }) : undefined;
