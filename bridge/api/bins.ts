@@ -1,9 +1,12 @@
-// Request bins: what any client sent to `/bin/<name>`, kept in memory for troubleshooting
-// (the seeds send people to RequestBin and webhook.site; this is the same, built in).
-// Memory is bounded three ways: requests per bin, bins, and bytes across all bins.
+// Request bins: what any client sent to `/bin/<name>`, kept for troubleshooting (the seeds
+// send people to RequestBin and webhook.site; this is the same, built in). One bridge keeps
+// them in memory (Bins); bridges sharing a PostgreSQL store keep them there (SharedBins), so
+// every bridge shows the same bins. Either way they are bounded three ways: requests per bin,
+// bins, and bytes across all bins.
 
 import { isUtf8 } from 'node:buffer';
 import { HookwireError } from '../errors.ts';
+import type { BinRecord, BinRepo, JsonObject } from '../store/index.ts';
 
 export interface BinOptions {
   /** Requests kept per bin; older ones are dropped. Default 100. */
@@ -50,7 +53,7 @@ export const DEFAULT_RESPONSE: BinResponse = { status: 200, headers: { 'content-
 
 /** One captured request, as the API shows it. */
 export interface CapturedRequest {
-  /** Increasing across all bins of this bridge (a watcher asks for what came `after` one). */
+  /** Increasing across all bins (of every bridge sharing them): a watcher asks for what came `after` one. */
   id: number;
   received_at: string;
   method: string;
@@ -126,20 +129,87 @@ function parseQuery(qs: string): Record<string, string | string[]> {
   return out;
 }
 
+/** A request as kept, but for its ID. */
+export function captured(incoming: Incoming, maxBodyBytes: number): Omit<CapturedRequest, 'id'> {
+  const [path = '', queryString = ''] = splitUrl(incoming.url);
+  const headers: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(incoming.headers)) if (v !== undefined) headers[k] = v;
+  return {
+    received_at: new Date().toISOString(),
+    method: incoming.method,
+    path,
+    query_string: queryString,
+    query: parseQuery(queryString),
+    headers,
+    ...bodyView(incoming.body ?? Buffer.alloc(0), maxBodyBytes),
+    remote_address: incoming.remoteAddress,
+  };
+}
+
 /** Rough memory held by a request: its strings (what dominates is the body). */
-function sizeOf(r: CapturedRequest): number {
+function sizeOf(r: Omit<CapturedRequest, 'id'>): number {
   let n = r.body.length + r.path.length + r.query_string.length * 2 + 200;
   for (const [k, v] of Object.entries(r.headers)) n += k.length + (Array.isArray(v) ? v.join('').length : v.length);
   return n;
 }
 
 type Waiter = () => void;
+type Awaitable<T> = T | Promise<T>;
 
-export class Bins {
+/** Where the API keeps bins: in memory (Bins), or in the store several bridges share (SharedBins). */
+export interface BinKeeper {
+  readonly options: BinOptions;
+  /** The bin's answer, or undefined when the bin does not exist and there is no room for it. */
+  capture(name: string, incoming: Incoming): Awaitable<BinResponse | undefined>;
+  configure(name: string, response: BinResponse): Awaitable<BinSummary>;
+  summary(name: string): Awaitable<BinSummary | undefined>;
+  requests(name: string, after?: number): Awaitable<CapturedRequest[]>;
+  list(): Awaitable<BinSummary[]>;
+  clear(name: string): Awaitable<boolean>;
+  wait(name: string, after: number, ms: number, signal?: AbortSignal): Promise<void>;
+  close(): Awaitable<void>;
+}
+
+/** Long-polls waiting per bin name, woken all at once. */
+class Waiters {
+  private readonly waiting = new Map<string, Set<Waiter>>();
+
+  /** Resolves when `name` is woken, after `ms`, or when `signal` aborts. */
+  add(name: string, ms: number, signal?: AbortSignal): { woken: Promise<void>; done: () => void } {
+    let set = this.waiting.get(name);
+    if (!set) this.waiting.set(name, (set = new Set()));
+    const waiters = set;
+    let done!: () => void;
+    const woken = new Promise<void>((resolve) => {
+      done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        waiters.delete(done);
+        if (waiters.size === 0 && this.waiting.get(name) === waiters) this.waiting.delete(name);
+        resolve();
+      };
+    });
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    waiters.add(done);
+    return { woken, done };
+  }
+
+  wake(name: string): void {
+    const set = this.waiting.get(name);
+    if (set) for (const done of [...set]) done();
+  }
+
+  wakeAll(): void {
+    for (const set of [...this.waiting.values()]) for (const done of [...set]) done();
+  }
+}
+
+export class Bins implements BinKeeper {
   readonly options: BinOptions;
   /** In use order: least recently used first (a Map keeps insertion order; touching re-inserts). */
   private readonly bins = new Map<string, Bin>();
-  private readonly waiters = new Map<string, Set<Waiter>>();
+  private readonly waiters = new Waiters();
   private nextId = 1;
   private bytes = 0;
 
@@ -155,20 +225,7 @@ export class Bins {
   capture(name: string, incoming: Incoming): BinResponse | undefined {
     if (!this.bins.has(name) && this.bins.size >= this.options.maxBins) return undefined;
     const bin = this.touch(name);
-    const [path = '', queryString = ''] = splitUrl(incoming.url);
-    const headers: Record<string, string | string[]> = {};
-    for (const [k, v] of Object.entries(incoming.headers)) if (v !== undefined) headers[k] = v;
-    const request: CapturedRequest = {
-      id: this.nextId++,
-      received_at: new Date().toISOString(),
-      method: incoming.method,
-      path,
-      query_string: queryString,
-      query: parseQuery(queryString),
-      headers,
-      ...bodyView(incoming.body ?? Buffer.alloc(0), this.options.maxBodyBytes),
-      remote_address: incoming.remoteAddress,
-    };
+    const request: CapturedRequest = { id: this.nextId++, ...captured(incoming, this.options.maxBodyBytes) };
     const size = sizeOf(request);
     bin.requests.push(request);
     bin.sizes.push(size);
@@ -226,26 +283,12 @@ export class Bins {
    */
   wait(name: string, after: number, ms: number, signal?: AbortSignal): Promise<void> {
     if (this.requests(name, after).length > 0 || ms <= 0 || signal?.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      let set = this.waiters.get(name);
-      if (!set) this.waiters.set(name, (set = new Set()));
-      const waiters = set;
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        waiters.delete(done);
-        if (waiters.size === 0 && this.waiters.get(name) === waiters) this.waiters.delete(name);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal?.addEventListener('abort', done, { once: true });
-      waiters.add(done);
-    });
+    return this.waiters.add(name, ms, signal).woken;
   }
 
   /** End every long-poll now (the server is closing). */
   close(): void {
-    for (const set of [...this.waiters.values()]) for (const done of [...set]) done();
+    this.waiters.wakeAll();
   }
 
   /** Bytes held across all bins (for tests and the docs' bound). */
@@ -286,9 +329,79 @@ export class Bins {
   }
 
   private wake(name: string): void {
-    const set = this.waiters.get(name);
-    if (set) for (const done of [...set]) done();
+    this.waiters.wake(name);
   }
+}
+
+/**
+ * Bins kept in the store several bridges share (HOOKWIRE_STORE=postgres://…): what one bridge
+ * captures, any other shows; an answer set on one, all give; the bounds hold across all of
+ * them. A capture on any bridge wakes the long-polls on every bridge (BinRepo.watch).
+ */
+export class SharedBins implements BinKeeper {
+  readonly options: BinOptions;
+  private readonly waiters = new Waiters();
+  /** Listening for captures, from the first long-poll on. */
+  private watching: Promise<() => Promise<void>> | undefined;
+
+  constructor(private readonly repo: BinRepo, options: Partial<BinOptions> = {}) {
+    this.options = { ...binDefaults, ...options };
+  }
+
+  async capture(name: string, incoming: Incoming): Promise<BinResponse | undefined> {
+    const request = captured(incoming, this.options.maxBodyBytes);
+    const kept = await this.repo.capture(name, { at: request.received_at, size: sizeOf(request), request }, this.options);
+    return kept && responseOf(kept.response);
+  }
+
+  async configure(name: string, response: BinResponse): Promise<BinSummary> {
+    return summaryOf(await this.repo.configure(name, response, this.options));
+  }
+
+  async summary(name: string): Promise<BinSummary | undefined> {
+    const bin = await this.repo.get(name);
+    return bin && summaryOf(bin);
+  }
+
+  async requests(name: string, after = 0): Promise<CapturedRequest[]> {
+    return (await this.repo.requests(name, after)).map((r) => ({ ...(r.request as Omit<CapturedRequest, 'id'>), id: r.id }));
+  }
+
+  async list(): Promise<BinSummary[]> {
+    return (await this.repo.list()).map(summaryOf);
+  }
+
+  clear(name: string): Promise<boolean> {
+    return this.repo.clear(name);
+  }
+
+  async wait(name: string, after: number, ms: number, signal?: AbortSignal): Promise<void> {
+    if (ms <= 0 || signal?.aborted) return;
+    // Listening, and this waiter in place, before looking: a capture committed after the look is then heard.
+    this.watching ??= this.repo.watch((bin) => this.waiters.wake(bin)).catch((err: unknown) => {
+      this.watching = undefined; // the next long-poll tries again
+      throw err;
+    });
+    await this.watching;
+    const waiter = this.waiters.add(name, ms, signal);
+    if ((await this.repo.requests(name, after)).length > 0) waiter.done();
+    return waiter.woken;
+  }
+
+  async close(): Promise<void> {
+    this.waiters.wakeAll();
+    const stop = this.watching;
+    this.watching = undefined;
+    if (stop) await (await stop)().catch(() => {});
+  }
+}
+
+function responseOf(stored: JsonObject | null): BinResponse {
+  return stored ? (stored as BinResponse) : DEFAULT_RESPONSE;
+}
+
+function summaryOf(bin: BinRecord): BinSummary {
+  return { name: bin.name, created_at: bin.createdAt, last_request_at: bin.lastRequestAt, count: bin.count, total: bin.total, response: responseOf(bin.response) };
 }
 
 function splitUrl(url: string): [string, string] {

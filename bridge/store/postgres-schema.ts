@@ -107,6 +107,25 @@ export const postgresMigrations: string[] = [
      last_at        bigint NOT NULL,
      PRIMARY KEY (hour, type, integration_id, code, description)
    );`,
+  // Request bins shared by the bridges (postgres-bins.ts): a bin's answer, and its requests.
+  `CREATE SEQUENCE bin_use;
+   CREATE TABLE bins (
+     name             text PRIMARY KEY,
+     created_at       timestamptz NOT NULL,
+     last_request_at  timestamptz,
+     used             bigint NOT NULL,            -- from bin_use: larger is more recently used
+     total            bigint NOT NULL DEFAULT 0,  -- captured since made, dropped and cleared ones too
+     bytes            bigint NOT NULL DEFAULT 0,  -- the sizes of its requests kept
+     response         json                        -- null: the default answer
+   );
+   CREATE INDEX bins_used ON bins (used);
+   CREATE TABLE bin_requests (
+     id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     bin      text NOT NULL REFERENCES bins (name) ON DELETE CASCADE,
+     size     integer NOT NULL,
+     request  json NOT NULL
+   );
+   CREATE INDEX bin_requests_bin ON bin_requests (bin, id);`,
 ];
 
 /** The advisory lock bridges take turns on while migrating (any constant; "hookwire" in ASCII). */

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import postgres, { type Sql } from 'postgres';
 import { ConflictError, HookwireError } from '../errors.ts';
+import { postgresBins } from './postgres-bins.ts';
 import { postgresDeliveries } from './postgres-deliveries.ts';
 import { migratePostgres } from './postgres-schema.ts';
 import { postgresStats } from './postgres-stats.ts';
@@ -282,6 +283,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     integrations,
     deliveries,
     stats: postgresStats(sql),
+    bins: postgresBins(sql),
     close() {
       closing ??= (async () => {
         await deliveries.release().catch(() => {}); // what a lease renewal would have kept; others take it at once

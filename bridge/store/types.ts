@@ -285,6 +285,67 @@ export interface StatsRepo {
   prune(before: number): Promise<number>;
 }
 
+/** Request bins' bounds, which hold across every bridge sharing the bins. */
+export interface BinLimits {
+  /** Requests kept per bin; older ones are dropped. */
+  maxRequests: number;
+  /** Bins kept (see BinRepo.capture and configure for who may push one out). */
+  maxBins: number;
+  /** Bytes of requests kept across all bins; the least recently used bins' oldest requests go first. */
+  maxTotalBytes: number;
+}
+
+/** A request bin as stored; its answer and requests are JSON owned by bridge/api/bins.ts. */
+export interface BinRecord {
+  name: string;
+  createdAt: string;
+  lastRequestAt: string | null;
+  /** Requests kept. */
+  count: number;
+  /** Requests captured since the bin was made (dropped and cleared ones too). */
+  total: number;
+  /** How the bin answers; null until set (the default answer). */
+  response: JsonObject | null;
+}
+
+/** A captured request as stored: its ID increases across all bins, in the order they were kept. */
+export interface BinRequestRecord {
+  id: number;
+  request: JsonObject;
+}
+
+/** A request to keep: when it came, its size as the byte bound counts it, and what it was. */
+export interface NewBinRequest {
+  at: string;
+  size: number;
+  request: JsonObject;
+}
+
+/**
+ * Request bins several bridges share (the store they share keeps them), with their bounds
+ * applied across all of them. A single bridge keeps its bins in memory instead.
+ */
+export interface BinRepo {
+  /**
+   * Keep a request in bin `name`, made if need be while there are fewer than maxBins (the
+   * capture URL needs no token, so it may not push a bin out), then apply the bounds (never
+   * dropping the request just kept) and tell every watcher. Returns the bin's answer, or
+   * undefined when the bin does not exist and there is no room for it.
+   */
+  capture(name: string, request: NewBinRequest, limits: BinLimits): Promise<{ response: JsonObject | null } | undefined>;
+  /** Set bin `name`'s answer (made if need be, pushing out the least recently used bins over maxBins). */
+  configure(name: string, response: JsonObject, limits: BinLimits): Promise<BinRecord>;
+  get(name: string): Promise<BinRecord | undefined>;
+  /** Requests of bin `name` with an ID above `after`, oldest first. */
+  requests(name: string, after: number): Promise<BinRequestRecord[]>;
+  /** All bins, most recently used first. */
+  list(): Promise<BinRecord[]>;
+  /** Forget a bin's requests (its answer stays); false when there is no such bin. */
+  clear(name: string): Promise<boolean>;
+  /** Call `listener` with a bin's name each time any bridge keeps a request in it; resolves once listening, with what stops it. */
+  watch(listener: (name: string) => void): Promise<() => Promise<void>>;
+}
+
 export interface Store {
   /** Backend name, for /health and logs. */
   readonly backend: string;
@@ -294,5 +355,7 @@ export interface Store {
   readonly integrations: IntegrationRepo;
   readonly deliveries: DeliveryRepo;
   readonly stats: StatsRepo;
+  /** Request bins shared by the bridges on this store; absent on a store of one bridge (its bins stay in memory). */
+  readonly bins?: BinRepo;
   close(): Promise<void>;
 }

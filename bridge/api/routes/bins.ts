@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HookwireError, NotFoundError } from '../../errors.ts';
 import { REDACTED, readerHeaders, redactBody, redactHeaders } from '../../redact.ts';
-import { Bins, DEFAULT_RESPONSE, checkBinName, type BinResponse, type BinSummary, type CapturedRequest } from '../bins.ts';
+import { Bins, DEFAULT_RESPONSE, SharedBins, checkBinName, type BinKeeper, type BinResponse, type BinSummary, type CapturedRequest } from '../bins.ts';
 import type { ApiContext } from '../context.ts';
 import { bodyOf } from '../input.ts';
 
@@ -89,13 +89,13 @@ function masked(r: CapturedRequest): CapturedRequest {
 const isAdmin = (req: FastifyRequest) => req.token?.scope === 'admin';
 
 /** Capture routes in their own scope: a raw-buffer parser for every content type, only here. */
-function captureRoutes(bins: Bins) {
+function captureRoutes(bins: BinKeeper) {
   return async function capture(scope: FastifyInstance) {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
     const handler = async (req: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply) => {
       const name = checkBinName(req.params.name);
-      const response = bins.capture(name, {
+      const response = await bins.capture(name, {
         method: req.method,
         url: req.url,
         headers: req.headers,
@@ -111,8 +111,9 @@ function captureRoutes(bins: Bins) {
   };
 }
 
-export default function bins({ app }: ApiContext) {
-  const store = new Bins();
+export default function bins({ app, store: shared }: ApiContext) {
+  // Bridges sharing a store share its bins; one bridge keeps them in memory.
+  const store: BinKeeper = shared.bins ? new SharedBins(shared.bins) : new Bins();
   // Long-polls end when the server closes, so closing never waits up to 25 s for them.
   app.addHook('preClose', async () => store.close());
 
@@ -126,7 +127,7 @@ export default function bins({ app }: ApiContext) {
   });
   const notFound = (name: string) => new NotFoundError('BIN_NOT_FOUND', `no bin ${name}: it is made by its first request to /bin/${name}, or by PUT /v1/bins/${name}`);
 
-  app.get('/v1/bins', async (req) => store.list().map((s) => view(req, s)));
+  app.get('/v1/bins', async (req) => (await store.list()).map((s) => view(req, s)));
 
   // Newest last. `after` skips what a watcher has seen; `wait` holds the request open until
   // one comes (a watcher may start before the bin's first request).
@@ -134,7 +135,6 @@ export default function bins({ app }: ApiContext) {
     const name = checkBinName(req.params.name);
     const after = queryNumber(req.query.after, 'after', Number.MAX_SAFE_INTEGER, true) ?? 0;
     const wait = queryNumber(req.query.wait, 'wait', store.options.maxWaitSec, false) ?? 0;
-    if (wait === 0 && !store.has(name)) throw notFound(name);
     if (wait > 0) {
       const gone = new AbortController();
       const abort = () => gone.abort();
@@ -142,8 +142,10 @@ export default function bins({ app }: ApiContext) {
       await store.wait(name, after, wait * 1000, gone.signal);
       reply.raw.off('close', abort);
     }
-    const s = store.summary(name) ?? { name, created_at: null, last_request_at: null, count: 0, total: 0, response: DEFAULT_RESPONSE };
-    const requests = store.requests(name, after);
+    const found = await store.summary(name);
+    if (!found && wait === 0) throw notFound(name);
+    const s = found ?? { name, created_at: null, last_request_at: null, count: 0, total: 0, response: DEFAULT_RESPONSE };
+    const requests = await store.requests(name, after);
     return {
       ...view(req, s as BinSummary),
       last_id: requests.at(-1)?.id ?? after,
@@ -153,12 +155,12 @@ export default function bins({ app }: ApiContext) {
 
   app.put('/v1/bins/:name', async (req: NameReq) => {
     const name = checkBinName(req.params.name);
-    return view(req, store.configure(name, parseResponse(req.body)));
+    return view(req, await store.configure(name, parseResponse(req.body)));
   });
 
   app.delete('/v1/bins/:name', async (req: NameReq) => {
     const name = checkBinName(req.params.name);
-    if (!store.clear(name)) throw notFound(name);
+    if (!(await store.clear(name))) throw notFound(name);
     return { ok: true };
   });
 }

@@ -188,6 +188,56 @@ export function storeConformance(backend: string, open: () => Promise<Store>, re
     assert.equal((await store.stats.range(0, 2 * H)).map((r) => r.hour), [H]);
   });
 
+  // Shared request bins: only a store several bridges share has them.
+  t('bins: capture makes a bin while there is room; bounds per bin, on bins and on bytes; clear keeps the answer', async () => {
+    const bins = store.bins;
+    if (!bins) return;
+    const limits = { maxRequests: 3, maxBins: 2, maxTotalBytes: 1000 };
+    const req = (n: number, size = 100) => ({ at: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(), size, request: { n } });
+    const kept = async (name: string) => (await bins.requests(name, 0)).map((r) => (r.request as { n: number }).n);
+    assert.equal(await bins.capture('a', req(1), limits), { response: null });
+    for (const n of [2, 3, 4]) await bins.capture('a', req(n), limits);
+    assert.equal(await kept('a'), [2, 3, 4], 'the oldest request dropped');
+    const a = await bins.get('a');
+    assert.equal([a!.count, a!.total, a!.lastRequestAt, a!.response], [3, 4, req(4).at, null]);
+    const ids = (await bins.requests('a', 0)).map((r) => r.id);
+    assert.ok(ids[0]! < ids[1]! && ids[1]! < ids[2]!);
+    assert.equal((await bins.requests('a', ids[1]!)).map((r) => r.id), [ids[2]]);
+
+    await bins.capture('b', req(5), limits);
+    assert.is(await bins.capture('c', req(6), limits), undefined, 'no room: the capture makes no bin');
+    assert.equal((await bins.list()).map((b) => b.name), ['b', 'a'], 'most recently used first');
+
+    // 300 + 100 bytes held; 700 more in b: a (least recently used) loses its oldest first.
+    await bins.capture('b', req(7, 700), limits);
+    assert.equal([await kept('a'), await kept('b')], [[3, 4], [5, 7]]);
+    await bins.capture('b', req(8, 900), limits);
+    assert.equal([await kept('a'), await kept('b')], [[], [8]], 'never the request just kept');
+
+    const configured = await bins.configure('c', { status: 503 }, limits);
+    assert.equal([configured.name, configured.count, configured.response], ['c', 0, { status: 503 }]);
+    assert.equal((await bins.list()).map((b) => b.name), ['c', 'b'], 'a bin made with an answer pushes out the least recently used');
+    assert.equal(await bins.capture('c', req(9), limits), { response: { status: 503 } });
+    assert.ok(await bins.clear('c'));
+    assert.not.ok(await bins.clear('a'));
+    const c = await bins.get('c');
+    assert.equal([c!.count, c!.total, c!.response, await kept('c')], [0, 1, { status: 503 }, []]);
+  });
+
+  t('bins: a watcher hears every capture, by bin name', async () => {
+    const bins = store.bins;
+    if (!bins) return;
+    const heard: string[] = [];
+    const stop = await bins.watch((name) => heard.push(name));
+    const limits = { maxRequests: 10, maxBins: 10, maxTotalBytes: 10_000 };
+    await bins.capture('x', { at: new Date().toISOString(), size: 10, request: {} }, limits);
+    await bins.capture('y', { at: new Date().toISOString(), size: 10, request: {} }, limits);
+    const deadline = Date.now() + 10_000;
+    while (heard.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await stop();
+    assert.equal(heard, ['x', 'y']);
+  });
+
   if (reopen) {
     t('what was written is there after reopening', async () => {
       await store.devices.create(device('d'.repeat(24), 'kept'));
