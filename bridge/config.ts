@@ -1,5 +1,6 @@
 // Bridge configuration: one defaults object, overridden by environment, then by flags.
 
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError, HookwireError } from './errors.ts';
 import type { StoreSync } from './store/index.ts';
@@ -92,6 +93,18 @@ export interface BridgeConfig {
    * every bridge. Default none: one bridge, all in memory.
    */
   redisUrl: string | undefined;
+  /**
+   * This bridge's name among several: the `bridge` label on every /metrics series, and in its
+   * logs. Default the host name and the data directory (`web1:/var/lib/hookwire`), which only
+   * one bridge at a time uses on a host, so it stays the same across restarts.
+   */
+  bridgeName: string;
+  /**
+   * How long a delivery claimed from a shared (PostgreSQL) store stays this bridge's without
+   * being renewed, seconds: a bridge that crashes leaves its deliveries to the others after
+   * this long. Renewed every quarter of it. Default 60 s; ignored on SQLite.
+   */
+  deliveryLeaseSec: number;
 }
 
 export const defaults: BridgeConfig = {
@@ -129,6 +142,8 @@ export const defaults: BridgeConfig = {
   mailFrom: 'hookwire@localhost',
   emailIntervalMs: 3_600_000, // 1 hour
   redisUrl: undefined,
+  bridgeName: '', // '': the host name and the data directory
+  deliveryLeaseSec: 60, // 60 s
 };
 
 /** Environment variables and the config field each sets. */
@@ -162,6 +177,8 @@ const env: Record<string, keyof BridgeConfig> = {
   HOOKWIRE_SSE_KEEPALIVE_MS: 'sseKeepAliveMs',
   HOOKWIRE_SSE_MAX_BUFFERED_BYTES: 'sseMaxBufferedBytes',
   HOOKWIRE_REDIS: 'redisUrl',
+  HOOKWIRE_BRIDGE_NAME: 'bridgeName',
+  HOOKWIRE_DELIVERY_LEASE_SEC: 'deliveryLeaseSec',
 };
 
 /** Command-line flags and the config field each sets. */
@@ -177,6 +194,8 @@ export const flags: Record<string, keyof BridgeConfig> = {
   '--store': 'storePath',
   '--log-level': 'logLevel',
   '--webhook-timeout-ms': 'webhookTimeoutMs',
+  '--bridge-name': 'bridgeName',
+  '--delivery-lease-sec': 'deliveryLeaseSec',
 };
 
 /** Command-line flags that take no value, and the boolean config field each turns on. */
@@ -240,6 +259,22 @@ function rangeList(field: keyof typeof RANGE_ENV, value: unknown): string[] {
   return entries;
 }
 
+/** Bounds of deliveryLeaseSec, s: renewed every quarter, so at least a second; at most an hour for a crashed bridge's deliveries to wait. */
+const LEASE_SEC = { min: 1, max: 3_600 };
+
+/** Longest bridge name: a label value, and an ID short enough for a notice between bridges. */
+const MAX_BRIDGE_NAME = 255;
+
+/** The bridge name given, or the host name and data directory; checked. */
+function bridgeName(value: unknown, dataDir: string): string {
+  const name = value === undefined || String(value).trim() === '' ? `${hostname()}:${dataDir}` : String(value).trim();
+  if (name.length > MAX_BRIDGE_NAME || /[\x00-\x1f\x7f]/.test(name)) {
+    throw new HookwireError('CONFIG_INVALID', `bridgeName (HOOKWIRE_BRIDGE_NAME) must be 1-${MAX_BRIDGE_NAME} printable characters${value ? '' : ' (the default, host name and data directory, is too long: set one)'}`,
+      { field: 'bridgeName' });
+  }
+  return name;
+}
+
 /** Defaults, then `overrides`, validated; names the field at fault. */
 export function makeConfig(overrides: Partial<Record<keyof BridgeConfig, unknown>> = {}): BridgeConfig {
   const c = { ...defaults, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) } as Record<string, unknown>;
@@ -278,6 +313,8 @@ export function makeConfig(overrides: Partial<Record<keyof BridgeConfig, unknown
     mailFrom: String(c.mailFrom),
     emailIntervalMs: Number(c.emailIntervalMs),
     redisUrl: c.redisUrl === undefined || c.redisUrl === '' ? undefined : String(c.redisUrl),
+    bridgeName: bridgeName(c.bridgeName, resolve(String(c.dataDir))),
+    deliveryLeaseSec: Number(c.deliveryLeaseSec),
   };
   checkTlsFiles(config);
   if (config.storeSync !== 'normal' && config.storeSync !== 'full') {
@@ -291,6 +328,10 @@ export function makeConfig(overrides: Partial<Record<keyof BridgeConfig, unknown
   }
   if (config.redisUrl !== undefined && !/^rediss?:\/\/[^/]/.test(config.redisUrl)) {
     throw new HookwireError('CONFIG_INVALID', 'redisUrl (HOOKWIRE_REDIS) must be a redis:// or rediss:// URL', { field: 'redisUrl' });
+  }
+  if (!Number.isInteger(config.deliveryLeaseSec) || config.deliveryLeaseSec < LEASE_SEC.min || config.deliveryLeaseSec > LEASE_SEC.max) {
+    throw new HookwireError('CONFIG_INVALID', `deliveryLeaseSec (HOOKWIRE_DELIVERY_LEASE_SEC) must be a whole number of seconds from ${LEASE_SEC.min} to ${LEASE_SEC.max}, got ${JSON.stringify(c.deliveryLeaseSec)}`,
+      { field: 'deliveryLeaseSec' });
   }
   if (!LEVELS.includes(config.logLevel)) {
     throw new HookwireError('CONFIG_INVALID', `logLevel must be one of ${LEVELS.join(', ')}`, { field: 'logLevel' });

@@ -84,6 +84,7 @@ async function openStore(path: string, config: BridgeConfig, logger: Logger, key
   const raw = isPostgresUrl(path)
     ? await openPostgresStore(path, {
       owner: `${hostname()}:${config.dataDir}`,
+      leaseMs: config.deliveryLeaseSec * 1000,
       onError: (err) => logger.warn({ err, component: 'store' }, 'could not renew delivery leases: retrying'),
     })
     : openSqliteStore(path, config.storeSync);

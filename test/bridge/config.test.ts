@@ -1,5 +1,6 @@
 // Configuration (bridge/config.ts): defaults, the environment, and a bad value named by its field.
 
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -50,6 +51,25 @@ test('config: TLS settings from the environment (paths made absolute), plain MQT
     } catch (err) {
       assert.instance(err, HookwireError);
       assert.equal([(err as HookwireError).code, (err as HookwireError).field], ['CONFIG_INVALID', field], JSON.stringify(overrides));
+    }
+  }
+});
+
+test('config: bridge name (default the host name and data directory) and delivery lease (seconds, bounded), from the environment', () => {
+  const d = makeConfig({ dataDir: '/srv/hw1/data' });
+  assert.equal([d.bridgeName, d.deliveryLeaseSec], [`${hostname()}:/srv/hw1/data`, 60]);
+  assert.is.not(makeConfig({ dataDir: '/srv/hw2/data' }).bridgeName, d.bridgeName, 'two bridges on one host are told apart');
+  const e = makeConfig(fromEnv({ HOOKWIRE_BRIDGE_NAME: ' web-1 ', HOOKWIRE_DELIVERY_LEASE_SEC: '5' }));
+  assert.equal([e.bridgeName, e.deliveryLeaseSec], ['web-1', 5]);
+  assert.equal([makeConfig({ deliveryLeaseSec: '1' }).deliveryLeaseSec, makeConfig({ deliveryLeaseSec: 3600 }).deliveryLeaseSec], [1, 3600]);
+  for (const [field, value] of [['deliveryLeaseSec', '0'], ['deliveryLeaseSec', '3601'], ['deliveryLeaseSec', '1.5'], ['deliveryLeaseSec', 'soon'],
+    ['bridgeName', 'a\nb'], ['bridgeName', 'x'.repeat(256)]] as const) {
+    try {
+      makeConfig({ [field]: value });
+      assert.unreachable(`${field} ${value}`);
+    } catch (err) {
+      assert.instance(err, HookwireError);
+      assert.equal([(err as HookwireError).code, (err as HookwireError).field], ['CONFIG_INVALID', field], `${field} ${value}`);
     }
   }
 });
