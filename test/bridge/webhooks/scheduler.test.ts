@@ -1,13 +1,14 @@
 // The scheduler (bridge/webhooks/scheduler.ts) on a real SQLite store: pending deliveries go
 // to their lane when due and only as far as the lane has room; a full lane is fed again when
 // it calls back; a retry is taken at its time, not before; a previous run's running
-// deliveries are picked up at start.
+// deliveries are picked up at start. On a store other bridges share, it reads again what is
+// pending every few seconds (work another bridge wrote); on SQLite it never does.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { DeliveryRecord, NewDelivery, Store } from '../../../bridge/store/index.ts';
 import { stored } from '../../../bridge/webhooks/inbox.ts';
-import { createScheduler, type Scheduler } from '../../../bridge/webhooks/scheduler.ts';
+import { SHARED_REFRESH_MS, createScheduler, type Scheduler } from '../../../bridge/webhooks/scheduler.ts';
 import { until } from '../../helpers/bridge.ts';
 import { deviceEvent, quietLogger, tempStore, type TempStore } from '../../helpers/store.ts';
 
@@ -28,9 +29,9 @@ async function accept(store: Store, deliveries: NewDelivery[]): Promise<number[]
 }
 
 /** A scheduler feeding lanes with the given room per host; what it hands over, with when. */
-function feeding(room: Record<string, number>) {
+function feeding(room: Record<string, number>, store: Store = t.store, refreshMs?: number) {
   const taken: { delivery: DeliveryRecord; at: number }[] = [];
-  scheduler = createScheduler({ store: t.store, logger: quietLogger() });
+  scheduler = createScheduler({ store, logger: quietLogger(), ...(refreshMs === undefined ? {} : { refreshMs }) });
   scheduler.feed({
     room: (host) => room[host] ?? 0,
     run: (delivery) => {
@@ -103,6 +104,44 @@ test('after stop, nothing more is taken', async () => {
   scheduler.stop();
   await new Promise((r) => setTimeout(r, 150));
   assert.is(taken.length, 0);
+});
+
+/** The store, as `backend`, counting the scheduler's reads of every host's pending work. */
+function counting(backend: string) {
+  const reads = { n: 0 };
+  const store: Store = {
+    ...t.store, backend,
+    deliveries: { ...t.store.deliveries, pendingHosts: () => { reads.n++; return t.store.deliveries.pendingHosts(); } },
+  };
+  return { store, reads };
+}
+
+test('on a shared store, deliveries another bridge wrote (nothing said to this one) are taken after a refresh', async () => {
+  const { store } = counting('postgres');
+  const taken = feeding({ h: 10 }, store, 50);
+  await scheduler.start();
+  const [id] = await accept(t.store, [pending('h', Date.now())]); // no scheduler.pending(): written elsewhere
+  await until(() => taken.length === 1, 3000, 'the delivery found by a refresh');
+  assert.is(taken[0]!.delivery.id, id);
+});
+
+test('the store is read again every SHARED_REFRESH_MS on PostgreSQL, and never again after start on SQLite', async () => {
+  const sqlite = counting('sqlite');
+  feeding({}, sqlite.store);
+  await scheduler.start();
+  const shared = counting('postgres');
+  const other = createScheduler({ store: shared.store, logger: quietLogger() });
+  other.feed({ room: () => 0, run: () => {} });
+  try {
+    await other.start();
+    await until(() => shared.reads.n >= 2, SHARED_REFRESH_MS * 3, 'a refresh on the shared store');
+    assert.is(sqlite.reads.n, 1, 'SQLite: read once, at start');
+  } finally {
+    other.stop();
+  }
+  const reads = shared.reads.n;
+  await new Promise((r) => setTimeout(r, SHARED_REFRESH_MS + 200));
+  assert.is(shared.reads.n, reads, 'no refresh after stop');
 });
 
 test.run();
