@@ -13,7 +13,7 @@
 import { toDelivery, type DeliveryRow } from './rows.ts';
 import type { Sql, TransactionSql } from 'postgres';
 import type {
-  DailyCount, DailyIncrement, DeliveryRepo, DeliveryStatus, FailedDelivery, LogEntry, Retention, Settlement, StoredEvent,
+  DailyCount, DailyIncrement, DeliveryRepo, DeliveryStatus, FailedDelivery, LogEntry, Retention, Settlement, StatusUpdate, StoredEvent,
 } from './types.ts';
 
 export interface LeaseOptions {
@@ -70,6 +70,21 @@ function sumDaily(daily: DailyIncrement[]): DailyIncrement[] {
   return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d);
 }
 
+/**
+ * One update per integration, in ID order (rows are locked in one order by every bridge): the
+ * last status given for it is its status now, and what each update adds is added up.
+ */
+function mergeStatuses(updates: StatusUpdate[]): StatusUpdate[] {
+  const byId = new Map<string, StatusUpdate>();
+  for (const u of updates) {
+    const seen = byId.get(u.integrationId);
+    const add = { ...seen?.add };
+    for (const [k, n] of Object.entries(u.add)) add[k] = (add[k] ?? 0) + n;
+    byId.set(u.integrationId, { integrationId: u.integrationId, status: u.status, add });
+  }
+  return [...byId.values()].sort((a, b) => (a.integrationId < b.integrationId ? -1 : a.integrationId > b.integrationId ? 1 : 0));
+}
+
 export function postgresDeliveries(sql: Sql<{}>, lease: LeaseOptions): PostgresDeliveryRepo {
   const { owner, leaseMs } = lease;
 
@@ -86,8 +101,7 @@ export function postgresDeliveries(sql: Sql<{}>, lease: LeaseOptions): PostgresD
   async function settleOnce(s: Settlement, keepLogs: number): Promise<void> {
     const done = s.deliveries.filter((d) => d.status === 'done').map((d) => d.id).sort((a, b) => a - b);
     const updates = s.deliveries.filter((d) => d.status !== 'done').sort((a, b) => a.id - b.id);
-    // The last status given for an integration is its status now.
-    const statuses = [...new Map(s.statuses.map((x) => [x.integrationId, x.status])).entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const statuses = mergeStatuses(s.statuses);
     const daily = sumDaily(s.daily);
     const trimmed = [...new Map(s.logs.map((l) => [`${l.integrationId}\n${l.ok}`, l])).values()];
     if (!done.length && !updates.length && !statuses.length && !daily.length && !s.logs.length) return;
@@ -108,9 +122,18 @@ export function postgresDeliveries(sql: Sql<{}>, lease: LeaseOptions): PostgresD
           WHERE d.id = u.id AND (d.lease_owner IS NULL OR d.lease_owner = ${owner})`);
       }
       if (statuses.length) {
+        // Counters: the stored ones plus this batch's (the row is locked, so bridges settling
+        // at once each add theirs); the other fields as given, unless the stored revision is
+        // newer (types.ts, StatusUpdate).
         steps.push(tx`
-          UPDATE integrations i SET status = u.status
-          FROM unnest(${statuses.map(([id]) => id)}::text[], ${jsonArray(statuses.map(([, status]) => status))}::json[]) AS u (id, status)
+          UPDATE integrations i SET status = (
+            CASE WHEN coalesce((i.status->>'revision')::numeric, 0) > coalesce((u.status->>'revision')::numeric, 0)
+                 THEN i.status::jsonb ELSE u.status::jsonb END
+            || (SELECT coalesce(jsonb_object_agg(a.key, coalesce((i.status->>a.key)::numeric, 0) + a.value::numeric), '{}'::jsonb)
+                FROM jsonb_each_text(u.add::jsonb) AS a)
+          )::json
+          FROM unnest(${statuses.map((x) => x.integrationId)}::text[], ${jsonArray(statuses.map((x) => x.status))}::json[],
+                      ${jsonArray(statuses.map((x) => x.add))}::json[]) AS u (id, status, add)
           WHERE i.id = u.id`);
       }
       if (daily.length) {

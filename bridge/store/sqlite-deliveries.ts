@@ -81,7 +81,13 @@ export function sqliteDeliveries(db: Database.Database): DeliveryRepo {
     updateDelivery: db.prepare<[string, number, number, string, number | null, number]>(
       'UPDATE deliveries SET status = ?, attempts = ?, next_at = ?, last_code = ?, finished_at = ? WHERE id = ?'),
     deleteDelivery: db.prepare<[number]>('DELETE FROM deliveries WHERE id = ?'),
-    updateStatus: db.prepare<[string, string]>('UPDATE integrations SET status = ? WHERE id = ?'),
+    // The stored counters plus what this batch adds; the other fields as given, unless the
+    // stored revision is newer (types.ts, StatusUpdate).
+    mergeStatus: db.prepare<[{ id: string; status: string; add: string }]>(
+      `UPDATE integrations SET status = json_patch(
+         CASE WHEN coalesce(json_extract(status, '$.revision'), 0) > coalesce(json_extract(@status, '$.revision'), 0) THEN status ELSE @status END,
+         (SELECT json_group_object(a.key, coalesce(json_extract(integrations.status, '$.' || a.key), 0) + a.value) FROM json_each(@add) AS a))
+       WHERE id = @id`),
     addDaily: db.prepare<[string, string, number, number, number]>(
       `INSERT INTO daily_counts (integration_id, day, success, error, skipped) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (integration_id, day) DO UPDATE SET success = success + excluded.success, error = error + excluded.error, skipped = skipped + excluded.skipped`),
@@ -138,7 +144,7 @@ export function sqliteDeliveries(db: Database.Database): DeliveryRepo {
       if (d.status === 'done') q.deleteDelivery.run(d.id);
       else q.updateDelivery.run(d.status, d.attempts, d.nextAt, d.lastCode, d.finishedAt, d.id);
     }
-    for (const { integrationId, status } of s.statuses) q.updateStatus.run(JSON.stringify(status), integrationId);
+    for (const u of s.statuses) q.mergeStatus.run({ id: u.integrationId, status: JSON.stringify(u.status), add: JSON.stringify(u.add) });
     for (const d of s.daily) q.addDaily.run(d.integrationId, d.day, d.success, d.error, d.skipped);
     const trimmed = new Set<string>();
     for (const l of s.logs) {

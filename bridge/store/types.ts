@@ -192,11 +192,27 @@ export interface LogEntry {
   entry: JsonObject;
 }
 
+/**
+ * An integration's status after a batch (JSON the webhooks layer owns). The store knows two
+ * things of it, so that bridges sharing it do not undo each other's work: the counters named
+ * in `add` are added to the stored ones (each bridge adds what it counted), and its numeric
+ * `revision`, which a person's change (or a stop) raises: the status's other fields replace
+ * the stored ones unless the stored revision is newer, a change made through another bridge
+ * that the settling one has not read yet.
+ */
+export interface StatusUpdate {
+  integrationId: string;
+  /** The status as the settling bridge has it, with its `revision`; its counters named in `add` are not written as given. */
+  status: JsonObject;
+  /** How much to add to each counter (a field of the status): every counter, 0 for those unchanged. */
+  add: Record<string, number>;
+}
+
 /** What a batch of finished attempts changes, written in one transaction. */
 export interface Settlement {
   deliveries: DeliveryUpdate[];
-  /** Each integration's whole status as it now is. */
-  statuses: { integrationId: string; status: JsonObject }[];
+  /** Each integration's status as it now is, with what the batch added to its counters. */
+  statuses: StatusUpdate[];
   daily: DailyIncrement[];
   /** New log entries; each integration keeps its last `keepLogs` successes and errors. */
   logs: LogEntry[];

@@ -2,6 +2,8 @@
 // the delivery (done, failed, or pending again at its retry time), the
 // integration's counters and state, the daily counts, and the logs (the last 10 successes
 // and 10 errors, redacted). State changes are announced once the batch is committed.
+// Counters go to the store as what the batch added to them, so bridges sharing a store add
+// up their counts rather than overwrite each other's (store/types.ts, StatusUpdate).
 //
 // report() gathers each record into the open Batch in named steps (countAttempt,
 // settleDelivery, keepLog, changeState); flush() commits the batch in one store call, then
@@ -16,7 +18,7 @@ import { attemptCode, type AttemptRecord, type AttemptResult, type Job } from '.
 import { toLog } from './delivery-log.ts';
 import { decideRetry } from './retry.ts';
 import { transition, type IntegrationState, type Outcome } from './state.ts';
-import type { IntegrationStatus } from './status.ts';
+import { noCounts, type Counter, type Counts, type IntegrationStatus } from './status.ts';
 
 /** Logs kept per integration, of each kind (Particle: the last 10 successes and 10 errors). */
 export const KEEP_LOGS = 10;
@@ -59,11 +61,25 @@ export interface Outcomes {
 class Batch {
   readonly updates: DeliveryUpdate[] = [];
   readonly retries: { host: string; at: number }[] = [];
-  readonly touched = new Set<Entry>();
+  /** The integrations this batch changed, and what it added to each one's counters. */
+  readonly touched = new Map<Entry, Counts>();
   readonly daily = new Map<string, DailyIncrement>();
   /** Attempts to log, by integration and kind; only the newest KEEP_LOGS of each are kept. */
   readonly logs = new Map<string, { entry: Entry; result: AttemptResult; at: Date }[]>();
   readonly notices: { entry: Entry; previous: IntegrationState }[] = [];
+
+  /** An integration this batch changes; what it added to its counters so far. */
+  touch(entry: Entry): Counts {
+    let added = this.touched.get(entry);
+    if (!added) this.touched.set(entry, (added = noCounts()));
+    return added;
+  }
+
+  /** One more on an integration's counter: in memory now, and in what the batch adds in the store. */
+  add(entry: Entry, counter: Counter): void {
+    entry.status[counter]++;
+    this.touch(entry)[counter]++;
+  }
 
   count(integrationId: string, iso: string, kind: 'success' | 'error' | 'skipped'): void {
     const day = iso.slice(0, 10);
@@ -100,7 +116,7 @@ class Batch {
     }
     return {
       deliveries: this.updates,
-      statuses: [...this.touched].map((e) => ({ integrationId: e.integration.id, status: e.status })),
+      statuses: [...this.touched].map(([e, add]) => ({ integrationId: e.integration.id, status: e.status, add: { ...add } })),
       daily: [...this.daily.values()],
       logs,
     };
@@ -122,16 +138,16 @@ interface Settling {
 function countAttempt(batch: Batch, { record, entry, iso, code }: Settling): void {
   const s = entry.status;
   if (record.kind === 'success') {
-    s.totalCalls++;
+    batch.add(entry, 'totalCalls');
     s.consecutiveErrors = 0;
     s.lastSuccessAt = iso;
     batch.count(entry.integration.id, iso, 'success');
   } else if (record.kind === 'skipped') {
-    s.totalSkipped++;
+    batch.add(entry, 'totalSkipped');
     batch.count(entry.integration.id, iso, 'skipped');
   } else {
-    s.totalCalls++;
-    s.totalErrors++;
+    batch.add(entry, 'totalCalls');
+    batch.add(entry, 'totalErrors');
     s.consecutiveErrors++;
     s.lastError = { code, message: record.failure!.message, at: iso };
     batch.count(entry.integration.id, iso, 'error');
@@ -153,7 +169,7 @@ function settleDelivery(batch: Batch, { record, entry, now, attempts, code }: Se
     return kept;
   }
   batch.finish(job, 'failed', attempts, code, now);
-  entry.status.totalDropped++;
+  batch.add(entry, 'totalDropped');
   // Particle's policy drops and carries on; the others stop the integration when spent.
   return decision.reason === 'exhausted' && entry.integration.retryPolicy !== 'particle' ? { kind: 'exhausted', code } : kept;
 }
@@ -199,10 +215,7 @@ export function createOutcomes(deps: OutcomeDeps): Outcomes {
     if (!entry || record.kind === 'stopped') {
       // Deleted or disabled since the event was accepted: dropped.
       batch.finish(record.job, 'failed', attempts, code, now);
-      if (entry) {
-        entry.status.totalDropped++;
-        batch.touched.add(entry);
-      }
+      if (entry) batch.add(entry, 'totalDropped');
     } else {
       const step: Settling = { record, entry, now, iso: isoAt(now), attempts, code };
       countAttempt(batch, step);
@@ -215,7 +228,7 @@ export function createOutcomes(deps: OutcomeDeps): Outcomes {
         batch.notices.push({ entry, previous: change.previous });
         log.info({ integrationId: entry.integration.id, state, previous: change.previous, reason }, 'integration state changed');
       }
-      batch.touched.add(entry);
+      batch.touch(entry);
     }
     schedule();
   }
@@ -240,7 +253,7 @@ export function createOutcomes(deps: OutcomeDeps): Outcomes {
       if (deps.changed(n.entry, n.previous)) {
         n.entry.status.notifiedAt = new Date().toISOString();
         n.entry.status.notifiedState = n.entry.status.state;
-        batch.touched.add(n.entry); // the next batch keeps when we emailed
+        batch.touch(n.entry); // the next batch keeps when we emailed
         schedule();
       }
     }

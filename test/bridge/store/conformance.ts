@@ -174,6 +174,37 @@ export function storeConformance(backend: string, open: () => Promise<Store>, re
     assert.is((await store.deliveries.logs('i2')).length, 10);
   });
 
+  t('integration status: settles add their counters to the stored ones; other fields are the latest, unless a newer revision is stored', async () => {
+    const base = { productId: null, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', template: { event: 'temp', url: 'https://example.com' } };
+    const counters = (calls: number, errors: number) => ({ totalCalls: calls, totalErrors: errors, totalSkipped: 0, totalDropped: 0 });
+    await store.integrations.create({ ...base, id: 'i1', status: { state: 'Unknown', revision: 0, ...counters(0, 0) } });
+    const settle = (status: object, add: Record<string, number>) =>
+      store.deliveries.settle({ deliveries: [], statuses: [{ integrationId: 'i1', status, add }], daily: [], logs: [] }, 10);
+    const stored = async () => (await store.integrations.get('i1'))!.status as Record<string, unknown>;
+
+    // Two bridges, each settling from what it holds in memory (its own counts only).
+    await settle({ state: 'Active', revision: 0, lastError: null, ...counters(3, 0) }, counters(3, 0));
+    await settle({ state: 'Failing', revision: 0, lastError: { code: '500' }, ...counters(2, 2) }, counters(2, 2));
+    let s = await stored();
+    assert.equal([s.totalCalls, s.totalErrors, s.totalSkipped, s.totalDropped], [5, 2, 0, 0], 'counters added up, not the last one written');
+    assert.equal([s.state, s.lastError], ['Failing', { code: '500' }], 'other fields: the latest settle\'s');
+
+    // A person's change (a newer revision), then a settle from a bridge that has not read it.
+    await settle({ state: 'Disabled', revision: 1, disabledBy: 'ops', ...counters(0, 0) }, counters(0, 0));
+    await settle({ state: 'Active', revision: 0, disabledBy: null, ...counters(9, 0) }, counters(1, 0));
+    s = await stored();
+    assert.equal([s.state, s.disabledBy, s.revision], ['Disabled', 'ops', 1], 'the stale settle does not undo the change');
+    assert.is(s.totalCalls, 6, 'its counts are still added');
+
+    // Several updates of one integration in one settlement: the last status, every addition.
+    await store.deliveries.settle({ deliveries: [], daily: [], logs: [], statuses: [
+      { integrationId: 'i1', status: { state: 'Active', revision: 1 }, add: counters(1, 0) },
+      { integrationId: 'i1', status: { state: 'Failing', revision: 1 }, add: counters(1, 1) },
+    ] }, 10);
+    s = await stored();
+    assert.equal([s.state, s.totalCalls, s.totalErrors], ['Failing', 8, 3]);
+  });
+
   t('stats: rows with the same key add up and widen first/last; a range is [from, until); prune drops old hours', async () => {
     const H = 3_600_000;
     const row = (hour: number, code: string, count: number, firstAt: number, lastAt: number) =>
