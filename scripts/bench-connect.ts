@@ -17,18 +17,16 @@
 // before connecting) / N, from /proc/<pid>/status. Results also go to .bench/connect.json.
 
 import { parseArgs } from 'node:util';
-import { connectDevice } from '../firmware-sdk/index.ts';
 import type { Device } from '../firmware-sdk/index.ts';
 import {
   cpuMeter, cpuProfArgs, fmt, fmtKb, intFlag, machineCpuMs, machineInfo, numberFlag, onCleanup, percentile, pool, printMachine, printTable,
   registerDevices, runBench, type BridgeProcess, type DeviceCredentials, selfCpuMs, sleep, startBridgeProcess, stopAndShowProfile,
   keyTypeFlag, keyTypeName, throwawayTls, tlsFlags, UsageError, writeResults,
 } from './lib/bench.ts';
+import { connectMany } from './lib/fleet.ts';
 
 /** DESIGN.md: 10,000 connected devices with ≤ 40 KB resident memory each. */
 const TARGET_KB_PER_DEVICE = 40;
-/** A device not connected by then counts as failed (the SDK itself retries forever). */
-const CONNECT_TIMEOUT_MS = 30_000;
 
 const usage = 'usage: npx tsx scripts/bench-connect.ts [--devices N (1000)] [--concurrency N (100)] [--settle SECONDS (2)] [--cpu-prof] [--tls [--key-type ec|rsa]]';
 
@@ -86,32 +84,9 @@ async function connectFleet(bridge: BridgeProcess, creds: DeviceCredentials[], p
   const selfBefore = process.memoryUsage();
 
   console.log(`connecting ${fmt(creds.length)} devices over ${phase.name}, ${options.concurrency} at a time…`);
-  const latencies: number[] = [];
-  let failed = 0;
-  let drops = 0;
-  let firstError: unknown;
   const cpu = cpuMeter({ bridge: () => bridge.cpuMs(), generator: selfCpuMs, machine: machineCpuMs });
   const start = performance.now();
-  await pool(creds.length, options.concurrency, async (i) => {
-    const c = creds[i]!;
-    const t = performance.now();
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const device = connectDevice({ url: phase.url, deviceId: c.id, token: c.token, ...(phase.ca ? { ca: phase.ca } : {}) });
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`not connected in ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
-      });
-      const connected = await Promise.race([device, timeout]);
-      connected.on('disconnect', () => drops++);
-      devices.push(connected);
-      latencies.push(performance.now() - t);
-    } catch (err) {
-      failed++;
-      firstError ??= err;
-    } finally {
-      clearTimeout(timer);
-    }
-  });
+  const { latencies, failed, firstError, drops } = await connectMany(creds, { url: phase.url, ca: phase.ca, concurrency: options.concurrency }, devices);
   const connectMs = performance.now() - start;
   const cpuPct = cpu.read();
   if (failed > 0) console.error(`${failed} devices failed to connect over ${phase.name}; first error:`, firstError);
@@ -128,7 +103,7 @@ async function connectFleet(bridge: BridgeProcess, creds: DeviceCredentials[], p
     connected,
     bridgeCount,
     failed,
-    drops,
+    drops: drops(),
     connectMs,
     connectsPerSec: (connected / connectMs) * 1000,
     latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: percentile(latencies, 100) },

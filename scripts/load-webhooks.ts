@@ -33,6 +33,11 @@ import { serve } from './lib/ipc.ts';
 
 export interface LoadWebhooksOptions {
   mqttUrl: string;
+  /**
+   * Several bridges sharing a Redis (one broker): device k connects to `mqttUrls[k % n]`, so the
+   * devices are spread evenly; the service client stays on `mqttUrl`. Default: all on `mqttUrl`.
+   */
+  mqttUrls?: string[];
   devices: { id: string; token: string }[];
   /** The event name the integration triggers on. */
   event: string;
@@ -98,8 +103,9 @@ async function main(): Promise<void> {
   const options = JSON.parse(values.options ?? '') as LoadWebhooksOptions;
   const { event } = options;
 
+  const urls = options.mqttUrls?.length ? options.mqttUrls : [options.mqttUrl];
   const devices: Device[] = await pool(options.devices.length, 25, (i) =>
-    connectDevice({ url: options.mqttUrl, deviceId: options.devices[i]!.id, token: options.devices[i]!.token }));
+    connectDevice({ url: urls[i % urls.length]!, deviceId: options.devices[i]!.id, token: options.devices[i]!.token }));
 
   let nextId = 0;
   let running = false;

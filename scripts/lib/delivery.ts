@@ -185,7 +185,7 @@ export async function runDurable(o: DeliveryOptions) {
 // 5. A black-holed endpoint beside a healthy one
 
 /** A TCP server that accepts connections and reads what comes, never answering. */
-async function startBlackhole(host: string) {
+export async function startBlackhole(host: string) {
   const sockets = new Set<Socket>();
   let connections = 0;
   let requests = 0;

@@ -254,6 +254,8 @@ export interface LatencyWindowOptions {
   seconds: number;
   /** The devices' process name in messages. */
   name?: string;
+  /** Bridges sharing a Redis: the devices spread over these (LoadWebhooksOptions.mqttUrls). */
+  mqttUrls?: string[];
   /** Called after the warm-up, just before the window opens, and when it closes (the load stopped, before the stragglers). */
   atWindowStart?: () => Promise<void>;
   atWindowEnd?: () => Promise<void>;
@@ -283,7 +285,7 @@ export async function latencyWindow(o: LatencyWindowOptions): Promise<LatencyWin
   const { bridge, receiver } = o;
   const devices = await spawnDevices({
     mqttUrl: bridge.mqttUrl, devices: o.devices, event: EVENT, mode: 'rate', inflight: 0, rate: o.rate,
-    service: { username: 'bench', password: bridge.adminToken },
+    service: { username: 'bench', password: bridge.adminToken }, ...(o.mqttUrls ? { mqttUrls: o.mqttUrls } : {}),
   }, o.name);
   await devices.rpc.call('start');
   await sleep(o.warmupSec * 1000);
