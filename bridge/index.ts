@@ -149,7 +149,9 @@ async function openBridge({ config, logger, options, exposure, tls, storePath, i
   // come back in through ingest, and ingest sends to MQTT subscribers through the broker.
   const ingest = createIngest({ bus });
   const webhooks = await createWebhooks({
-    store, logger,
+    store, logger, bus,
+    // On PostgreSQL other bridges change integrations and settle deliveries too.
+    sharedStore: isPostgresUrl(storePath),
     publish: ingest.cloud,
     options: {
       timeoutMs: config.webhookTimeoutMs,

@@ -12,7 +12,7 @@
 // port exists when it is given; the one loop (the scheduler feeds the lanes, the lanes say
 // when they have room) is closed once, at the end.
 
-import type { HookwireEvent } from '../events/index.ts';
+import type { EventBus, HookwireEvent } from '../events/index.ts';
 import type { Logger } from '../log.ts';
 import type { Retention, Store, StoredEvent } from '../store/index.ts';
 import { createInbox, type Target } from './inbox.ts';
@@ -64,6 +64,8 @@ export interface EngineDeps {
   logger: Logger;
   registry: Registry;
   notifier: Notifier;
+  /** Hosts this bridge puts to sleep are announced here ('host:asleep'); those announced by other bridges sleep here too. */
+  bus?: EventBus | undefined;
   /** What devices hear back (hook-sent, hook-response, hook-error) goes out here. */
   publish: Publish;
   options: EngineOptions;
@@ -100,9 +102,24 @@ function fromStored(e: StoredEvent): HookwireEvent {
   return event;
 }
 
-export async function createEngine({ store, logger, registry, notifier, publish, options }: EngineDeps): Promise<Engine> {
+export async function createEngine({ store, logger, registry, notifier, bus, publish, options }: EngineDeps): Promise<Engine> {
   const log = logger.child({ component: 'webhooks' });
-  const throttle = new HostThrottle(options.throttle);
+  // A host asleep here is asleep on every bridge (bridge/cluster relays the notice): it failed
+  // for all of them. A notice received puts it to sleep here and is not announced again.
+  let announcing = false;
+  const throttle = new HostThrottle(options.throttle, (host) => {
+    if (!bus) return;
+    announcing = true;
+    try {
+      bus.emit('host:asleep', host);
+    } finally {
+      announcing = false;
+    }
+  });
+  const asleepElsewhere = (host: string) => {
+    if (!announcing) throttle.sleep(host);
+  };
+  bus?.on('host:asleep', asleepElsewhere);
   const { mainInFlight } = options.sendThread;
   const sender = mainInFlight > 0 ? createSplitSender(options, mainInFlight) : createSender(options);
   const attemptHooks = new Set<AttemptObserver>();
@@ -182,6 +199,7 @@ export async function createEngine({ store, logger, registry, notifier, publish,
     idle,
     prune,
     async close() {
+      bus?.off('host:asleep', asleepElsewhere);
       clearInterval(pruner);
       scheduler.stop();
       await Promise.race([idle(), new Promise((r) => setTimeout(r, 5000).unref())]);

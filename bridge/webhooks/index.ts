@@ -5,7 +5,7 @@
 // (logs, history, failed deliveries, replay, test). It is given a `publish` for what devices
 // hear back; it never reaches into the broker or the API.
 
-import type { HookwireEvent } from '../events/index.ts';
+import type { EventBus, HookwireEvent } from '../events/index.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { DailyCount, FailedDelivery, FailedQuery, ReplaySelector, Retention, Store } from '../store/index.ts';
@@ -19,7 +19,7 @@ import { MAX_REQUEST_BYTES } from './limits.ts';
 import { createNotifier, notifyDefaults, type NotifyOptions } from './notify.ts';
 import type { Publish } from './pipeline.ts';
 import { createRegistry } from './registry.ts';
-import type { IntegrationStatus } from './status.ts';
+import { readStatus, type IntegrationStatus } from './status.ts';
 import { throttleDefaults } from './throttle.ts';
 
 export { parseTemplate, templateOf, type Integration, type WebhookTemplate } from './integration.ts';
@@ -79,7 +79,15 @@ export interface Webhooks {
   remove(id: string, productId?: number | null): Promise<void>;
   get(id: string, productId?: number | null): Integration;
   list(productId?: number | null): Integration[];
+  /** Its state and counters as this bridge holds them (counters: what it settled, and what the store had when it last read it). */
   status(id: string): IntegrationStatus;
+  /**
+   * Its state and counters as every bridge sees them: on a shared store, read from it (every
+   * bridge's counts added up); else what this bridge holds, which is the same.
+   */
+  currentStatus(id: string): Promise<IntegrationStatus>;
+  /** Every integration's `currentStatus`, by ID, in one read. */
+  currentStatuses(): Promise<Map<string, IntegrationStatus>>;
   signing(id: string): { enabled: boolean; previousValidUntil: string | null };
 
   /** The last 10 successes and 10 errors, newest first. */
@@ -118,36 +126,45 @@ export interface WebhooksDeps {
   publish: Publish;
   logger: Logger;
   options?: Partial<WebhookOptions>;
+  /**
+   * Integration changes ('integration:changed') and hosts put to sleep ('host:asleep') are
+   * announced here, and those from other bridges (relayed by bridge/cluster) acted on.
+   */
+  bus?: EventBus | undefined;
+  /** Other bridges share the store (PostgreSQL): statuses are read from it, changes made elsewhere read again. */
+  sharedStore?: boolean | undefined;
 }
 
 export async function createWebhooks(deps: WebhooksDeps): Promise<Webhooks> {
-  const { store, logger } = deps;
+  const { store, logger, bus } = deps;
+  const shared = deps.sharedStore === true;
   const options = { ...webhookDefaults, ...deps.options };
   const log = logger.child({ component: 'webhooks' });
   const notifier = createNotifier(options.notify, (name, data) => deps.publish(name, Buffer.from(data), 1), logger);
-  const registry = createRegistry({ store, logger, notifier });
+  const registry = createRegistry({ store, logger, notifier, bus, shared });
   await registry.load();
-  const engine = await createEngine({ store, logger, registry, notifier, publish: deps.publish, options });
+  const engine = await createEngine({ store, logger, registry, notifier, bus, publish: deps.publish, options });
 
   return {
     accept: engine.accept,
 
     create: (input, productId) => registry.create(input, productId),
+    // A person's change starts from the integration as stored (fresh): another bridge may have changed it.
     async replace(id, input, by, productId) {
-      return registry.change(registry.find(id, productId), parseTemplate(input), by);
+      return registry.change(await registry.fresh(id, productId), parseTemplate(input), by);
     },
     async patch(id, fields, by, productId) {
-      const r = registry.find(id, productId);
+      const r = await registry.fresh(id, productId);
       return registry.change(r, parseTemplate({ ...templateOf(r.integration), ...fields }), by);
     },
     async setEnabled(id, enabled, by, reason = '', productId) {
-      return registry.setEnabled(registry.find(id, productId), enabled ? { kind: 'enabled', by } : { kind: 'disabled', by, reason });
+      return registry.setEnabled(await registry.fresh(id, productId), enabled ? { kind: 'enabled', by } : { kind: 'disabled', by, reason });
     },
     async rotateSecret(id, overlapMs, productId) {
-      return registry.rotateSecret(registry.find(id, productId), overlapMs);
+      return registry.rotateSecret(await registry.fresh(id, productId), overlapMs);
     },
     async removeSecret(id, productId) {
-      return registry.removeSecret(registry.find(id, productId));
+      return registry.removeSecret(await registry.fresh(id, productId));
     },
     async remove(id, productId) {
       registry.find(id, productId);
@@ -156,6 +173,18 @@ export async function createWebhooks(deps: WebhooksDeps): Promise<Webhooks> {
     get: (id, productId) => registry.find(id, productId).integration,
     list: (productId) => registry.list(productId),
     status: (id) => ({ ...registry.find(id).status }),
+    async currentStatus(id) {
+      const held = registry.find(id).status;
+      if (!shared) return { ...held };
+      await engine.settled(); // this bridge's own counts are in the store
+      const record = await store.integrations.get(id);
+      return record ? readStatus(record.status) : { ...held };
+    },
+    async currentStatuses() {
+      if (!shared) return new Map(registry.list().map((i) => [i.id, { ...registry.find(i.id).status }]));
+      await engine.settled();
+      return new Map((await store.integrations.list()).map((r) => [r.id, readStatus(r.status)]));
+    },
     signing(id) {
       const s = registry.find(id).signing;
       return { enabled: !!s, previousValidUntil: s?.previousUntil && s.previousUntil > Date.now() ? new Date(s.previousUntil).toISOString() : null };

@@ -5,20 +5,27 @@
 // `lookup`, `match` and `hostOf`, and stops an integration whose retry schedule ran out
 // through `stop`. An integration whose host comes from event data (dynamicHost) never gets a
 // signing secret: whoever the device names would receive signed requests.
+//
+// Bridges sharing a store (PostgreSQL) each hold the integrations in memory: every change is
+// announced on the bus ('integration:changed', relayed to the other bridges), and a bridge
+// told of a change made elsewhere reads that integration again from the store. A change is
+// written as the template, then the status with its revision raised (status.ts), so a batch
+// of outcomes from a bridge that has not read the change yet does not undo it; the counters
+// are never written whole, only added to (outcomes.ts).
 
 import { randomBytes } from 'node:crypto';
-import type { HookwireEvent } from '../events/index.ts';
+import type { EventBus, HookwireEvent } from '../events/index.ts';
 import { NotFoundError, invalidField } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { IntegrationRecord, Store } from '../store/index.ts';
 import { parseTemplate, templateOf, type Integration, type WebhookTemplate } from './integration.ts';
 import { MatchIndex } from './match.ts';
 import type { Notifier } from './notify.ts';
-import type { Entry } from './outcomes.ts';
+import { KEEP_LOGS, type Entry } from './outcomes.ts';
 import { eventView, render } from './render.ts';
 import { rotate, type SigningKeys } from './signing.ts';
 import { transition } from './state.ts';
-import { newStatus, readStatus } from './status.ts';
+import { newStatus, noCounts, readStatus } from './status.ts';
 import { hasDynamicOrigin } from './targets.ts';
 
 /** An integration as the engine sees it: its template, its state and counters, its signing keys. */
@@ -42,6 +49,8 @@ export interface Registry {
   staticHost(id: string): string | undefined;
   /** An integration (in a product, when scoped); 404 INTEGRATION_NOT_FOUND otherwise. */
   find(id: string, productId?: number | null): Registered;
+  /** As `find`, read again from the store first when it is shared: what a person's change starts from. */
+  fresh(id: string, productId?: number | null): Promise<Registered>;
   list(productId?: number | null): Integration[];
   /** Validate and store a pasted Particle template; throws naming the field at fault. */
   create(input: unknown, productId: number | null): Promise<Integration>;
@@ -60,6 +69,10 @@ export interface RegistryDeps {
   store: Store;
   logger: Logger;
   notifier: Notifier;
+  /** Where changes are announced ('integration:changed'), and those made through other bridges heard. */
+  bus?: EventBus | undefined;
+  /** Other bridges write the same store (PostgreSQL): read changes announced by them, and read before changing. */
+  shared?: boolean | undefined;
 }
 
 /** The hostname in a URL template, when it has no tags (most do not). */
@@ -91,7 +104,15 @@ function toRecord(r: Registered): IntegrationRecord {
   };
 }
 
-export function createRegistry({ store, logger, notifier }: RegistryDeps): Registry {
+/** An integration as stored, made ready for the engine; throws when the stored template is invalid. */
+function fromRecord(record: IntegrationRecord): Registered {
+  const integration: Integration = { ...parseTemplate(record.template, { stored: true }), id: record.id, productId: record.productId, createdAt: record.createdAt, updatedAt: record.updatedAt };
+  const r: Registered = { integration, status: readStatus(record.status) };
+  if (record.signing) r.signing = record.signing as SigningKeys;
+  return r;
+}
+
+export function createRegistry({ store, logger, notifier, bus, shared = false }: RegistryDeps): Registry {
   const log = logger.child({ component: 'webhooks' });
   const registry = new Map<string, Registered>();
   const hosts = new Map<string, string | undefined>(); // integration → host without tags
@@ -103,11 +124,89 @@ export function createRegistry({ store, logger, notifier }: RegistryDeps): Regis
     index.set(r.integration);
   }
 
+  function unregister(id: string): void {
+    registry.delete(id);
+    hosts.delete(id);
+    index.delete(id);
+  }
+
+  /**
+   * Store a change: a new integration whole; a changed one's template and signing, then its
+   * status with the revision raised, its counters added to as a batch of outcomes would
+   * (by nothing), so what other bridges counted stays.
+   */
   async function save(r: Registered, isNew: boolean): Promise<Integration> {
-    if (isNew) await store.integrations.create(toRecord(r));
-    else await store.integrations.update(toRecord(r));
+    if (isNew) {
+      await store.integrations.create(toRecord(r));
+    } else {
+      r.status.revision++;
+      const { status: _kept, ...record } = toRecord(r);
+      await store.integrations.update(record);
+      await store.deliveries.settle({ deliveries: [], statuses: [{ integrationId: r.integration.id, status: r.status, add: noCounts() }], daily: [], logs: [] }, KEEP_LOGS);
+    }
     register(r);
     return r.integration;
+  }
+
+  // Set while this registry announces a change, so that it does not read its own change again.
+  let announcing = false;
+  /** Tell the bus (and through it the other bridges) that an integration changed, once it is stored. */
+  function announce(id: string): void {
+    if (!bus) return;
+    announcing = true;
+    try {
+      bus.emit('integration:changed', id);
+    } finally {
+      announcing = false;
+    }
+  }
+
+  let reads = 0;
+  /** The latest read asked for, per integration: an older read that answers later is not applied. */
+  const reading = new Map<string, number>();
+
+  /**
+   * Read one integration again from the store (changed through another bridge): its template,
+   * status and signing keys replace what is held (the same entry, which batches of outcomes
+   * may hold), or it is dropped when it is gone. Nothing is announced.
+   */
+  async function reload(id: string): Promise<void> {
+    const n = ++reads;
+    reading.set(id, n);
+    const record = await store.integrations.get(id);
+    if (reading.get(id) !== n) return; // a later read is under way
+    reading.delete(id);
+    if (!record) return unregister(id);
+    let read: Registered;
+    try {
+      read = fromRecord(record);
+    } catch (err) {
+      log.error({ err, integrationId: id }, 'stored integration is invalid; dropped');
+      return unregister(id);
+    }
+    const held = registry.get(id);
+    if (!held) return register(read);
+    held.integration = read.integration;
+    held.status = read.status;
+    if (read.signing) held.signing = read.signing;
+    else delete held.signing;
+    register(held);
+  }
+
+  function find(id: string, productId?: number | null): Registered {
+    const r = registry.get(id);
+    // A product-scoped request only sees that product's integrations.
+    if (!r || (productId !== undefined && productId !== null && r.integration.productId !== productId)) {
+      throw new NotFoundError('INTEGRATION_NOT_FOUND', `no integration ${id}`);
+    }
+    return r;
+  }
+
+  if (bus && shared) {
+    bus.on('integration:changed', (id) => {
+      if (announcing) return;
+      reload(id).catch((err: unknown) => log.error({ err, integrationId: id }, 'could not read a changed integration from the store'));
+    });
   }
 
   /** Apply a person's enable or disable, with who and why. */
@@ -136,9 +235,8 @@ export function createRegistry({ store, logger, notifier }: RegistryDeps): Regis
     async load() {
       for (const record of await store.integrations.list()) {
         try {
-          const integration: Integration = { ...parseTemplate(record.template, { stored: true }), id: record.id, productId: record.productId, createdAt: record.createdAt, updatedAt: record.updatedAt };
-          const r: Registered = { integration, status: readStatus(record.status) };
-          if (record.signing) r.signing = record.signing as SigningKeys;
+          const r = fromRecord(record);
+          const { integration } = r;
           register(r);
           if (isLegacyDynamicHost(integration) && !integration.disabled) {
             log.warn({ integrationId: record.id }, `integration disabled: its url ${LEGACY_DYNAMIC_HOST}`);
@@ -165,13 +263,11 @@ export function createRegistry({ store, logger, notifier }: RegistryDeps): Regis
     },
     staticHost: (id) => hosts.get(id),
 
-    find(id, productId) {
-      const r = registry.get(id);
-      // A product-scoped request only sees that product's integrations.
-      if (!r || (productId !== undefined && productId !== null && r.integration.productId !== productId)) {
-        throw new NotFoundError('INTEGRATION_NOT_FOUND', `no integration ${id}`);
-      }
-      return r;
+    find,
+
+    async fresh(id, productId) {
+      if (shared) await reload(id);
+      return find(id, productId);
     },
 
     list(productId) {
@@ -183,7 +279,9 @@ export function createRegistry({ store, logger, notifier }: RegistryDeps): Regis
       const template = parseTemplate(input);
       const now = new Date().toISOString();
       const integration = { ...template, id: randomBytes(12).toString('hex'), productId, createdAt: now, updatedAt: now };
-      return save({ integration, status: newStatus() }, true);
+      await save({ integration, status: newStatus() }, true);
+      announce(integration.id);
+      return integration;
     },
 
     async change(r, template, by) {
@@ -192,38 +290,44 @@ export function createRegistry({ store, logger, notifier }: RegistryDeps): Regis
       const i = r.integration;
       r.integration = { ...template, disabled: wasDisabled, id: i.id, productId: i.productId, createdAt: i.createdAt, updatedAt: new Date().toISOString() };
       if (template.disabled !== wasDisabled) applyAdmin(r, template.disabled ? { kind: 'disabled', by, reason: '' } : { kind: 'enabled', by });
-      return save(r, false);
+      await save(r, false);
+      announce(i.id);
+      return r.integration;
     },
 
     async setEnabled(r, change) {
       if (change.kind === 'enabled' && isLegacyDynamicHost(r.integration)) invalidField('url', LEGACY_DYNAMIC_HOST, 'TEMPLATE_INVALID');
       applyAdmin(r, change);
-      return save(r, false);
+      await save(r, false);
+      announce(r.integration.id);
+      return r.integration;
     },
 
     async rotateSecret(r, overlapMs) {
       refuseSigningWithDynamicHost(r.integration, true);
       r.signing = rotate(r.signing, overlapMs);
       await save(r, false);
+      announce(r.integration.id);
       return r.signing.current;
     },
 
     async removeSecret(r) {
       delete r.signing;
       await save(r, false);
+      announce(r.integration.id);
     },
 
     async remove(id) {
       await store.integrations.remove(id);
-      registry.delete(id);
-      hosts.delete(id);
-      index.delete(id);
+      unregister(id);
+      announce(id);
     },
 
     stop(entry) {
       const r = entry as Registered;
       r.integration = { ...r.integration, disabled: true };
-      void save(r, false);
+      const id = r.integration.id;
+      save(r, false).then(() => announce(id), (err: unknown) => log.error({ err, integrationId: id }, 'could not store a stopped integration'));
     },
   };
 }

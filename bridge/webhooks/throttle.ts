@@ -2,7 +2,9 @@
 // target hostname, whatever the integration; while errors outnumber successes the host
 // sleeps and attempts to it are skipped; after a quiet cooldown, requests resume. A host that
 // fails again right after waking goes straight back to sleep. Only what the host did is
-// scored: a failure the bridge raised before sending (scoresHost) is not.
+// scored: a failure the bridge raised before sending (scoresHost) is not. Bridges sharing a
+// Redis put a host to sleep together: the one whose score did it says so (`onAsleep`), the
+// others are told (`sleep`).
 
 import type { Code, Failure } from '../codes.ts';
 
@@ -41,7 +43,8 @@ interface HostScore {
 
 export class HostThrottle {
   private readonly hosts = new Map<string, HostScore>();
-  constructor(private readonly options: ThrottleOptions = throttleDefaults) {}
+  /** `onAsleep`: this throttle's score put a host to sleep (not called for `sleep`). */
+  constructor(private readonly options: ThrottleOptions = throttleDefaults, private readonly onAsleep?: (host: string) => void) {}
 
   private score(host: string): HostScore {
     let s = this.hosts.get(host);
@@ -80,9 +83,21 @@ export class HostThrottle {
     if (s.probation || (s.errors >= this.options.minErrors && s.errors > successes)) {
       s.sleepUntil = now + this.options.cooldownMs;
       s.probation = false;
+      this.onAsleep?.(host);
       return true;
     }
     return false;
+  }
+
+  /**
+   * Put a host to sleep for the cooldown, as another bridge did: its attempts are skipped here
+   * too, and it wakes on probation as if it had slept here. Asleep already: it sleeps at least
+   * until then (the same notice twice changes nothing).
+   */
+  sleep(host: string, now = Date.now()): void {
+    const s = this.score(host);
+    s.sleepUntil = Math.max(s.sleepUntil, now + this.options.cooldownMs);
+    s.probation = false;
   }
 
   /** Hosts asleep now, with when they may wake. */

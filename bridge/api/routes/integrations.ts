@@ -122,7 +122,8 @@ export default function integrations({ app, webhooks }: ApiContext) {
   }
 
   async function detail(i: Integration, redact = false) {
-    const s = webhooks.status(i.id);
+    // Whichever bridge answers: on a shared store, every bridge's counts added up.
+    const s = await webhooks.currentStatus(i.id);
     const signing = webhooks.signing(i.id);
     return {
       id: i.id,
@@ -185,8 +186,9 @@ export default function integrations({ app, webhooks }: ApiContext) {
       // column in one request rather than one per integration.
       app.get(collection, async (req: FastifyRequest<{ Params: Params; Querystring: Record<string, unknown> }>) => {
         const days = queryInt(req.query, 'history_days', 1, 30);
+        const statuses = await webhooks.currentStatuses();
         return Promise.all(webhooks.list(productScope(req.params)).map(async (i) => {
-          const entry = summary(i, webhooks.status(i.id), readOnly(req));
+          const entry = summary(i, statuses.get(i.id) ?? webhooks.status(i.id), readOnly(req));
           return days === undefined ? entry : { ...entry, history: await dailyCounts(i.id, days) };
         }));
       });

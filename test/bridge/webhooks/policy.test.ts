@@ -76,6 +76,25 @@ test('a host sleeps while errors outnumber successes, skips, and wakes after a q
   assert.not.ok(t.record('a.example', false, 2040), 'a success ends probation');
 });
 
+
+test('a host put to sleep here is announced; one put to sleep elsewhere sleeps here for the cooldown, without an announcement', () => {
+  const announced: string[] = [];
+  const t = new HostThrottle({ cooldownMs: 1000, minErrors: 1, window: 20 }, (host) => announced.push(host));
+  assert.ok(t.record('a.example', false, 0));
+  assert.not.ok(t.record('a.example', false, 100), 'already asleep: not announced again');
+  assert.equal(announced, ['a.example']);
+
+  t.sleep('b.example', 200);
+  t.sleep('b.example', 200); // the same notice twice changes nothing
+  assert.equal(announced, ['a.example']);
+  assert.not.ok(t.allows('b.example', 1199));
+  assert.equal(t.sleeping(500).find((h) => h.host === 'b.example'), { host: 'b.example', until: 1200 });
+  t.sleep('b.example', 100);
+  assert.equal(t.sleeping(500).find((h) => h.host === 'b.example')!.until, 1200, 'an older notice does not shorten the sleep');
+  assert.ok(t.allows('b.example', 1200), 'awake after the cooldown');
+  assert.ok(t.record('b.example', false, 1300), 'on probation, as if it had slept here');
+  assert.equal(announced, ['a.example', 'b.example']);
+});
 test('one early error does not put a host to sleep', () => {
   const t = new HostThrottle({ cooldownMs: 1000, minErrors: 3, window: 20 });
   assert.not.ok(t.record('h', false, 0));
