@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { ensureAdminToken } from './admin-token.ts';
 import { createApi } from './api/index.ts';
 import { createCollector } from './dashboard/index.ts';
-import { createDoctor } from './doctor/index.ts';
+import { createDoctor, startDoctorPeers } from './doctor/index.ts';
 import { createBroker, type Broker } from './broker/index.ts';
 import { startNotices } from './cluster/index.ts';
 import { makeConfig, type BridgeConfig } from './config.ts';
@@ -183,8 +183,10 @@ async function openBridge({ config, logger, options, exposure, tls, storePath, i
   const metrics = createMetrics({ broker, webhooks, store, limiter });
   const dashboard = createCollector({ store, logger });
   // After the store is open: the doctor takes the identity of its files now (STORE_MISSING); a database on a server has none.
+  // Bridges sharing a Redis: each doctor asks the others what they saw when it runs.
+  const doctorPeers = config.redisUrl ? await startDoctorPeers({ url: config.redisUrl, logger, bridgeId: notices?.bridgeId }).catch(async (err) => { await notices?.close(); await broker.close(); throw err; }) : undefined;
   const doctor = createDoctor({ broker, webhooks, logger, security: { exposure, certificate: tls?.certificate }, devices: store.devices,
-    storage: { dataDir: config.dataDir, storePath: sqliteFile ? storePath : undefined } });
+    storage: { dataDir: config.dataDir, storePath: sqliteFile ? storePath : undefined }, peers: doctorPeers });
   const detachObservers = observe([metrics, dashboard, doctor.tracker], { bus, webhooks });
 
   const brokerPorts = { mqttPort: 0, mqttsPort: 0 };
@@ -210,6 +212,7 @@ async function openBridge({ config, logger, options, exposure, tls, storePath, i
     tls?.close();
     await broker.close();
     await notices?.close();
+    await doctorPeers?.close();
     await webhooks.close();
     await api.close();
     detachObservers();
@@ -243,6 +246,7 @@ async function openBridge({ config, logger, options, exposure, tls, storePath, i
         tls?.close();
         await broker.close(); // no new events
         await notices?.close();
+        await doctorPeers?.close();
         await webhooks.close(); // deliveries in progress finish (up to 5 s)
         await api.close();
         detachObservers();

@@ -6,7 +6,7 @@ import type { Store } from '../store/index.ts';
 import type { CertificateInfo, Exposure } from '../tls/index.ts';
 import type { DeliveryLog, Integration, IntegrationStatus, Webhooks } from '../webhooks/index.ts';
 import type { StorageWatch } from './storage.ts';
-import type { Tracker } from './tracker.ts';
+import type { SeenView } from './tracker.ts';
 import type { Finding } from './types.ts';
 
 export interface DoctorOptions {
@@ -47,7 +47,7 @@ export interface CheckContext {
   integrations: Integration[];
   /** Every integration (a host, and its sleep, is shared by all the integrations calling it). */
   all: Integration[];
-  seen: Tracker;
+  seen: SeenView;
   options: DoctorOptions;
   status(id: string): IntegrationStatus;
   /** The last 10 successes and 10 errors, newest first. */
@@ -101,7 +101,7 @@ function memo<T>(load: (id: string) => Promise<T>): (id: string) => Promise<T> {
 export interface ContextSources {
   webhooks: DoctorWebhooks;
   broker: DoctorBroker;
-  seen: Tracker;
+  seen: SeenView;
   security?: DoctorSecurity | undefined;
   devices?: DoctorDevices | undefined;
   storage?: StorageWatch | undefined;

@@ -17,11 +17,13 @@ import { whyNeverFired } from './checks/names.ts';
 import { checkContext, doctorDefaults, iso, type Check, type DoctorBroker, type DoctorDevices, type DoctorOptions, type DoctorSecurity, type DoctorWebhooks } from './context.ts';
 import { watchStorage, type DoctorStorage, type StorageProblem } from './storage.ts';
 import { redactText } from '../redact.ts';
-import { createTracker, type Tracker, type TrackerOptions } from './tracker.ts';
+import type { DoctorPeers, Observations } from './peers.ts';
+import { createTracker, mergeSeen, type SeenView, type Tracker, type TrackerOptions } from './tracker.ts';
 import { CHECK_CODES, SEVERITY_ORDER, needsAttention, type DoctorReport, type Finding } from './types.ts';
 
 export { doctorDefaults, type DoctorDevices, type DoctorOptions } from './context.ts';
 export type { DoctorStorage } from './storage.ts';
+export { startDoctorPeers, type DoctorPeers, type DoctorPeersOptions } from './peers.ts';
 export { trackerDefaults, type TrackerOptions } from './tracker.ts';
 export { CHECK_CODES, needsAttention, type CheckCode, type DoctorReport, type Finding, type Severity } from './types.ts';
 
@@ -56,6 +58,11 @@ export interface DoctorSources {
    * when the doctor is created: create it after the store is opened.
    */
   storage?: DoctorStorage;
+  /**
+   * The doctors of the other bridges sharing a Redis: each run asks them what they saw, and
+   * answers their questions, so every bridge's doctor reports the same findings.
+   */
+  peers?: DoctorPeers | undefined;
 }
 
 export interface RunOptions extends Partial<DoctorOptions> {
@@ -89,11 +96,31 @@ function scrub<T>(value: T): T {
   return value;
 }
 
+/** Every connected device's subscriptions, on this bridge and on those that answered. */
+function clusterBroker(broker: DoctorBroker, others: Observations[]): DoctorBroker {
+  const subscriptions = broker.deviceSubscriptions();
+  for (const o of others) {
+    for (const [deviceId, filters] of o.subscriptions) subscriptions.set(deviceId, [...new Set([...(subscriptions.get(deviceId) ?? []), ...filters])]);
+  }
+  return {
+    deviceSubscriptions: () => subscriptions,
+    isDeviceConnected: (deviceId) => broker.isDeviceConnected(deviceId) || subscriptions.has(deviceId),
+  };
+}
+
 export function createDoctor(sources: DoctorSources, tracker: Partial<TrackerOptions> = {}): Doctor {
-  const { webhooks, broker } = sources;
+  const { webhooks, broker, peers } = sources;
   const log = sources.logger.child({ component: 'doctor' });
   const seen = createTracker(tracker);
   const storage = sources.storage ? watchStorage(sources.storage) : undefined;
+  peers?.answer(() => ({ seen: seen.snapshot(), subscriptions: [...broker.deviceSubscriptions()] }));
+
+  /** What this bridge saw, and the others sharing its Redis. */
+  async function observed(): Promise<{ seen: SeenView; broker: DoctorBroker }> {
+    const others = peers ? await peers.gather() : [];
+    if (others.length === 0) return { seen, broker };
+    return { seen: mergeSeen([seen.snapshot(), ...others.map((o) => o.seen)], tracker), broker: clusterBroker(broker, others) };
+  }
 
   return {
     async run(options = {}) {
@@ -102,7 +129,7 @@ export function createDoctor(sources: DoctorSources, tracker: Partial<TrackerOpt
       const all = webhooks.list();
       seen.retain(new Set(all.map((i) => i.id)));
       const integrations = integrationId === undefined ? all : [webhooks.get(integrationId)];
-      const ctx = checkContext({ webhooks, broker, seen, security: sources.security, devices: sources.devices, storage }, integrations, { ...doctorDefaults, ...rest });
+      const ctx = checkContext({ webhooks, ...(await observed()), security: sources.security, devices: sources.devices, storage }, integrations, { ...doctorDefaults, ...rest });
       const results = await Promise.all(CHECKS.map(async ([name, check]) => {
         try {
           return await check(ctx);
@@ -119,7 +146,7 @@ export function createDoctor(sources: DoctorSources, tracker: Partial<TrackerOpt
       const report: DoctorReport = {
         ok: !findings.some(needsAttention),
         checkedAt: iso(ctx.now),
-        observedSince: iso(seen.startedAt),
+        observedSince: iso(ctx.seen.startedAt),
         integrations: integrations.length,
         findings,
       };

@@ -122,15 +122,30 @@ export interface LoginFailuresSeen {
 /** Login refusals the doctor reports per device. */
 const LOGIN_REFUSALS = new Set(['AUTH_FAILED', 'LOGIN_LIMITED']);
 
-export interface Tracker extends Observer {
+/** What the checks read: one bridge's tracker, or what several bridges saw, merged (mergeSeen). */
+export interface SeenView {
   startedAt: number;
   names(): Iterable<NameSeen>;
   integration(id: string): IntegrationSeen | undefined;
   refusals(): Iterable<RefusalSeen>;
   /** Device IDs refused at login since the start. */
   loginFailures(): Iterable<LoginFailuresSeen>;
+}
+
+export interface Tracker extends Observer, SeenView {
   /** Forget integrations that no longer exist. */
   retain(ids: Set<string>): void;
+  /** What it holds as plain JSON, for the doctors of other bridges. */
+  snapshot(): SeenSnapshot;
+}
+
+/** A tracker's figures as JSON: what one bridge tells the others' doctors (bridge/doctor/peers.ts). */
+export interface SeenSnapshot {
+  startedAt: number;
+  names: NameSeen[];
+  integrations: [id: string, seen: Omit<IntegrationSeen, 'codes'> & { codes: [code: string, seen: CodeSeen][] }][];
+  refusals: RefusalSeen[];
+  logins: LoginFailuresSeen[];
 }
 
 /** Codes of publishes refused for the event itself (not for a connection or a subscription). */
@@ -294,5 +309,127 @@ export function createTracker(options: Partial<TrackerOptions> = {}): Tracker {
     retain(ids) {
       for (const id of integrations.keys()) if (!ids.has(id)) integrations.delete(id);
     },
+    snapshot: () => ({
+      startedAt,
+      // A typed event's decoded value is its JSON text again on the other side (mergeSeen).
+      names: [...names.values()].map((n) => ({ ...n, last: { ...n.last, value: undefined } })),
+      integrations: [...integrations].map(([id, i]) => [id, { ...i, codes: [...i.codes] }]),
+      refusals: [...refused.values()],
+      logins: [...logins.values()],
+    }),
+  };
+}
+
+function union<T>(lists: T[][], max: number): T[] {
+  const out: T[] = [];
+  for (const list of lists) for (const v of list) pushBounded(out, v, max);
+  return out;
+}
+
+/** The one seen last of several (by `at`), whose text and last values are kept. */
+function latest<T>(items: T[], at: (t: T) => number): T {
+  return items.reduce((a, b) => (at(b) > at(a) ? b : a));
+}
+
+/** Entries of several bridges with the same key, merged by `merge`. */
+function byKey<T>(lists: T[][], key: (t: T) => string, merge: (same: T[]) => T): Map<string, T> {
+  const groups = new Map<string, T[]>();
+  for (const list of lists) for (const t of list) {
+    const k = key(t);
+    const group = groups.get(k);
+    if (group) group.push(t);
+    else groups.set(k, [t]);
+  }
+  return new Map([...groups].map(([k, same]) => [k, same.length === 1 ? same[0]! : merge(same)]));
+}
+
+const sum = <T>(items: T[], f: (t: T) => number) => items.reduce((n, t) => n + f(t), 0);
+const max = <T>(items: T[], f: (t: T) => number) => Math.max(...items.map(f));
+const min = <T>(items: T[], f: (t: T) => number) => Math.min(...items.map(f));
+
+function typedValue(event: HookwireEvent): HookwireEvent {
+  if (event.type !== 'typed' || event.value !== undefined) return event;
+  try {
+    return { ...event, value: JSON.parse(event.data) };
+  } catch {
+    return event;
+  }
+}
+
+/**
+ * What several bridges saw, as one bridge's tracker would have seen it had every event,
+ * attempt and refusal passed through it: counts add up, first and last times widen, lists
+ * join (within the same bounds), texts and the last event come from the latest one.
+ */
+export function mergeSeen(snapshots: SeenSnapshot[], options: Partial<TrackerOptions> = {}): SeenView {
+  const o = { ...trackerDefaults, ...options };
+  const names = byKey(snapshots.map((s) => s.names), (n) => n.name, (same) => ({
+    name: same[0]!.name,
+    count: sum(same, (n) => n.count),
+    firstSeen: min(same, (n) => n.firstSeen),
+    lastSeen: max(same, (n) => n.lastSeen),
+    devices: union(same.map((n) => n.devices), o.devicesPerName),
+    productIds: union(same.map((n) => n.productIds), o.productsPerName),
+    last: latest(same, (n) => n.lastSeen).last,
+  }));
+  for (const n of names.values()) n.last = typedValue(n.last);
+  const integrations = byKey(snapshots.map((s) => s.integrations), ([id]) => id, (same) => {
+    const all = same.map(([, i]) => i);
+    const discardedNote = all.filter((i) => i.replies.discardedNote).map((i) => i.replies.discardedNote).at(-1) ?? '';
+    return [same[0]![0], {
+      attempts: sum(all, (i) => i.attempts),
+      successes: sum(all, (i) => i.successes),
+      failures: sum(all, (i) => i.failures),
+      skipped: sum(all, (i) => i.skipped),
+      stopped: sum(all, (i) => i.stopped),
+      lastAttemptAt: max(all, (i) => i.lastAttemptAt),
+      codes: all.flatMap((i) => i.codes),
+      hosts: union(all.map((i) => i.hosts), o.hostsPerIntegration),
+      replies: {
+        answered: sum(all, (i) => i.replies.answered),
+        overParts: sum(all, (i) => i.replies.overParts),
+        maxParts: max(all, (i) => i.replies.maxParts),
+        maxBytes: max(all, (i) => i.replies.maxBytes),
+        totalParts: sum(all, (i) => i.replies.totalParts),
+        discarded: sum(all, (i) => i.replies.discarded),
+        discardedMaxBytes: max(all, (i) => i.replies.discardedMaxBytes),
+        discardedNote,
+      },
+    }] as SeenSnapshot['integrations'][number];
+  });
+  const integrationSeen = new Map([...integrations.values()].map(([id, i]) => {
+    const codes = byKey([i.codes], ([code]) => code, (same) => {
+      const last = latest(same, ([, c]) => c.lastAt)[1];
+      return [same[0]![0], { count: sum(same, ([, c]) => c.count), lastAt: last.lastAt, message: last.message }] as [string, CodeSeen];
+    });
+    return [id, { ...i, codes: new Map([...codes.values()]) }];
+  }));
+  const refusals = byKey(snapshots.map((s) => s.refusals), (r) => `${r.code} ${r.name}`, (same) => {
+    const last = latest(same, (r) => r.lastAt);
+    return { ...last, count: sum(same, (r) => r.count), devices: union(same.map((r) => r.devices), o.devicesPerName) };
+  });
+  const logins = byKey(snapshots.map((s) => s.logins), (f) => f.deviceId, (same) => {
+    const last = latest(same, (f) => f.lastAt);
+    const refused = same.filter((f) => f.failures > 0);
+    const loggedIn = same.map((f) => f.loggedInAt).filter((t): t is number => t !== undefined);
+    return {
+      deviceId: last.deviceId,
+      failures: sum(same, (f) => f.failures),
+      limited: sum(same, (f) => f.limited),
+      firstAt: min(same, (f) => f.firstAt),
+      lastAt: last.lastAt,
+      reason: refused.length ? latest(refused, (f) => f.lastAt).reason : last.reason,
+      lastRemote: last.lastRemote ?? latest(same, (f) => (f.lastRemote ? f.lastAt : 0)).lastRemote,
+      loggedInAt: loggedIn.length ? Math.max(...loggedIn) : undefined,
+      remotes: union([last.remotes, ...same.map((f) => f.remotes)], o.devicesPerName),
+    };
+  });
+  return {
+    // Since the first of them started: what each saw since then is all there is to see.
+    startedAt: snapshots.length ? min(snapshots, (s) => s.startedAt) : Date.now(),
+    names: () => names.values(),
+    integration: (id) => integrationSeen.get(id),
+    refusals: () => refusals.values(),
+    loginFailures: () => logins.values(),
   };
 }
