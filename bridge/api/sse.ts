@@ -9,6 +9,11 @@
 //
 // A reader that stops reading is cut off once its unsent bytes pass maxBufferedBytes, so it
 // costs the bridge a bounded amount of memory and nobody else anything.
+//
+// Bridges sharing a broker (HOOKWIRE_REDIS) stream every event, whichever bridge accepted it:
+// while a stream is open here, the broker puts the other bridges' events on the bus as
+// 'event:elsewhere', and a stream shows them as its own bridge's, filtered the same way. The
+// first stream's `:ok` waits until they flow, so a reader that has it misses none.
 
 import type { ServerResponse } from 'node:http';
 import type { EventBus, HookwireEvent } from '../events/index.ts';
@@ -21,6 +26,12 @@ export interface StreamFilter {
   coreid?: string;
   /** Only events of this product. */
   productId?: number;
+}
+
+/** The other bridges' events (the broker, when bridges share it). */
+export interface ClusterEvents {
+  /** Start following them; `ready` resolves once they flow, when they do not yet. */
+  follow(): { ready?: Promise<void> | undefined; stop(): void };
 }
 
 export interface StreamOptions {
@@ -68,12 +79,13 @@ function matches(filter: StreamFilter, event: HookwireEvent): boolean {
 export class EventStreams {
   private readonly streams = new Set<Stream>();
   private keepAlive: NodeJS.Timeout | undefined;
+  private following: ReturnType<ClusterEvents['follow']> | undefined;
   private readonly log: Logger;
   private readonly onEvent = (event: HookwireEvent) => this.fanOut(event);
   private readonly onRevoked = (tokenId: string) => this.endWhere((s) => s.tokenId === tokenId, 'API token revoked');
   private readonly onSignOut = (session: string) => this.endWhere((s) => s.session === session, 'console signed out');
 
-  constructor(private readonly bus: EventBus, private readonly options: StreamOptions, logger: Logger) {
+  constructor(private readonly bus: EventBus, private readonly options: StreamOptions, logger: Logger, private readonly cluster?: ClusterEvents) {
     // The API's logger as it is: a child with a component of its own would write that key twice.
     this.log = logger;
     bus.on('token:revoked', this.onRevoked);
@@ -90,7 +102,11 @@ export class EventStreams {
     if (this.streams.size === 0) this.start();
     this.streams.add(stream);
     this.log.debug({ remote: stream.remote, prefix: filter.prefix, coreid: filter.coreid, productId: filter.productId, streams: this.streams.size }, 'event stream opened');
-    this.write(stream, OPEN);
+    const ready = this.following?.ready;
+    if (!ready) return this.write(stream, OPEN);
+    ready.then(() => {
+      if (this.streams.has(stream)) this.write(stream, OPEN);
+    }, () => {});
   }
 
   /** End the streams a revoked token or an ended session opened. */
@@ -113,9 +129,11 @@ export class EventStreams {
     }
   }
 
-  /** The bus listener and the keep-alive timer exist only while someone watches. */
+  /** The bus listeners, the keep-alive timer and following the other bridges exist only while someone watches. */
   private start(): void {
     this.bus.on('event', this.onEvent);
+    this.bus.on('event:elsewhere', this.onEvent);
+    this.following = this.cluster?.follow();
     this.keepAlive = setInterval(() => {
       for (const stream of this.streams) this.write(stream, KEEPALIVE);
     }, this.options.keepAliveMs);
@@ -124,6 +142,9 @@ export class EventStreams {
 
   private stop(): void {
     this.bus.off('event', this.onEvent);
+    this.bus.off('event:elsewhere', this.onEvent);
+    this.following?.stop();
+    this.following = undefined;
     clearInterval(this.keepAlive);
     this.keepAlive = undefined;
   }

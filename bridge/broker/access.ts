@@ -38,6 +38,11 @@ export interface AccessDeps {
   limiter: LoginLimiter;
   /** The connected client with this ID, if any (a new connection with it takes it over). */
   connected: (clientId: string) => Client | undefined;
+  /**
+   * Put what an accepted event carries (`carry`, broker/index.ts) on its packet, for the other
+   * bridges sharing the broker. Default none: the packet goes as it came.
+   */
+  carry?: ((packet: PublishPacket, event: HookwireEvent) => void) | undefined;
 }
 
 /** CONNACK return codes [MQTT-3.2.2.3]. */
@@ -71,7 +76,7 @@ function authError(returnCode: number, message: string): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 }
 
-export function createAccess({ store, bus, logger, ingest, limiter, connected }: AccessDeps) {
+export function createAccess({ store, bus, logger, ingest, limiter, connected, carry }: AccessDeps) {
   const identities = new WeakMap<Client, Identity>();
   const logBudget = new WeakMap<Client, { windowStart: number; logged: number; suppressed: number }>();
   const log = logger.child({ component: 'broker' });
@@ -184,8 +189,9 @@ export function createAccess({ store, bus, logger, ingest, limiter, connected }:
    * means "stored"; a write that fails closes the connection and the device sends it again.
    * aedes forwards the packet to subscribers itself.
    */
-  function take(event: HookwireEvent, qos: number, done: (err?: Error | null) => void): void {
-    ingest.take(event, { durable: qos > 0 }).then(() => done(null), (err: Error) => done(err));
+  function take(event: HookwireEvent, packet: PublishPacket, done: (err?: Error | null) => void): void {
+    carry?.(packet, event);
+    ingest.take(event, { durable: packet.qos > 0 }).then(() => done(null), (err: Error) => done(err));
   }
 
   function authorizePublish(client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void): void {
@@ -203,14 +209,14 @@ export function createAccess({ store, bus, logger, ingest, limiter, connected }:
       // Service clients may publish anything; a valid event name also makes a cloud event.
       if (!packet.topic.startsWith('$')) {
         const event = eventFrom(packet.topic, packet.payload as Buffer, { coreid: CLOUD_COREID, productId: null, firmwareVersion: null }, 'cloud');
-        if (!isRefused(event)) return take(event, packet.qos, done);
+        if (!isRefused(event)) return take(event, packet, done);
       }
       return done(null);
     }
 
     const event = eventFrom(packet.topic, packet.payload as Buffer, { coreid: who.id, productId: who.productId, firmwareVersion: who.firmwareVersion }, 'device');
     if (isRefused(event)) return refusePublish(client, packet, event, done);
-    take(event, packet.qos, done);
+    take(event, packet, done);
   }
 
   /**

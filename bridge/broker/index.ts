@@ -8,7 +8,8 @@ import type { Duplex } from 'node:stream';
 import { Aedes, type Client } from 'aedes';
 import mqemitter from 'mqemitter';
 import { WebSocketServer, createWebSocketStream } from 'ws';
-import type { EventBus, Ingest, Outlet } from '../events/index.ts';
+import { carriedOf, eventCarried, type EventBus, type HookwireEvent, type Ingest, type Outlet } from '../events/index.ts';
+import { isDeviceId } from '../../firmware-sdk/rules.ts';
 import { isFixedCode, type FixedCode } from '../codes.ts';
 import type { Logger } from '../log.ts';
 import type { LoginLimiter } from '../login-limit.ts';
@@ -16,6 +17,7 @@ import type { Store } from '../store/index.ts';
 import type { TlsSource } from '../tls/index.ts';
 import { createAccess, type Identity } from './access.ts';
 import { limitPacketSize } from './guard.ts';
+import { startPresence, type Presence } from './presence.ts';
 import { openSharedBroker, type SharedBroker } from './shared.ts';
 
 export type { Identity };
@@ -55,11 +57,27 @@ export interface Broker {
   outlet: Outlet;
   /** Disconnect a device (deleted, or its token changed). */
   disconnectDevice(deviceId: string): void;
+  /** Connected to this bridge or, when bridges share the broker, to any of them. */
   isDeviceConnected(deviceId: string): boolean;
-  connectedDevices(): number;
+  /** Devices connected to any bridge sharing the broker ('cluster', the default), or to this one ('bridge'); the same alone. */
+  connectedDevices(scope?: 'cluster' | 'bridge'): number;
+  /** Whether bridges share this broker (HOOKWIRE_REDIS). */
+  shared: boolean;
+  /**
+   * Follow the events other bridges sharing the broker accept: each goes on the bus as
+   * 'event:elsewhere' until every follower has stopped. `ready` is set while the first
+   * follower waits for them to flow. Alone, there is nothing to follow.
+   */
+  follow(): Following;
   /** What each connected device subscribes to (topic filters), by device ID. */
   deviceSubscriptions(): Map<string, string[]>;
   close(): Promise<void>;
+}
+
+export interface Following {
+  /** Resolves once events from the other bridges flow; absent when they already do. */
+  ready?: Promise<void> | undefined;
+  stop(): void;
 }
 
 export interface WebSocketOptions {
@@ -131,6 +149,21 @@ const DISCONNECT_DEVICE = 'hookwire/disconnect/device';
 interface Carried {
   topic: string;
   payload?: unknown;
+  /** The bridge (aedes ID) it was published on. */
+  brokerId?: string;
+  properties?: { userProperties?: Record<string, unknown> };
+}
+
+/**
+ * Where an accepted event's identity rides on its packet through the shared emitter: an MQTT 5
+ * user property, which aedes keeps when it wraps packets and never writes to an MQTT 3.1.1
+ * client (the only kind served). Packets without it are not events (refused publishes, `$`
+ * topics, aedes' own).
+ */
+const CARRIED = 'hookwire-event';
+
+function carry(packet: object, event: HookwireEvent): void {
+  (packet as Carried).properties = { userProperties: { [CARRIED]: carriedOf(event) } };
 }
 
 /**
@@ -139,10 +172,14 @@ interface Carried {
  * this says so in the log (so it listens first, before aedes has closed the client), and
  * closes a device another bridge disconnects.
  */
-function joinBridges(mq: SharedBroker['mq'], bridgeId: string, connected: (clientId: string) => Client | undefined, identityOf: (client: Client) => Identity | undefined, log: Logger): void {
-  const bridgeOf = (topic: string) => topic.split('/')[1];
+function joinBridges(mq: SharedBroker['mq'], bridgeId: string, connected: (clientId: string) => Client | undefined, identityOf: (client: Client) => Identity | undefined,
+  presence: Presence, log: Logger): void {
+  const bridgeOf = (topic: string) => topic.split('/')[1]!;
   mq.on('$SYS/+/new/clients', (packet: Carried, done: () => void) => {
-    const client = connected(String(packet.payload));
+    const clientId = String(packet.payload);
+    // Only a device may connect with its device ID (broker/access.ts).
+    if (isDeviceId(clientId)) presence.announced(bridgeOf(packet.topic), clientId);
+    const client = connected(clientId);
     if (client && !client.closed && bridgeOf(packet.topic) !== bridgeId) {
       log.warn({ clientId: client.id.slice(0, 64), kind: identityOf(client)?.kind, remote: (client.conn as Socket | undefined)?.remoteAddress, bridge: bridgeOf(packet.topic) },
         'session taken over: the client ID connected to another bridge; the connection here is closed');
@@ -162,10 +199,21 @@ function joinBridges(mq: SharedBroker['mq'], bridgeId: string, connected: (clien
 export async function createBroker(options: BrokerOptions): Promise<Broker> {
   const { store, bus, logger } = options;
   const log = logger.child({ component: 'broker' });
-  const access = createAccess({ store, bus, logger, ingest: options.ingest, limiter: options.limiter, connected: (id) => clients[id] });
   const shared: SharedBroker | undefined = options.redisUrl ? await openSharedBroker(options.redisUrl, logger) : undefined;
+  const access = createAccess({ store, bus, logger, ingest: options.ingest, limiter: options.limiter, connected: (id) => clients[id], carry: shared && carry });
   const bridgeId = randomUUID();
-  if (shared) joinBridges(shared.mq, bridgeId, (id) => clients[id], access.identityOf, log);
+  // Which devices are connected to the other bridges, before any connects here.
+  let presence: Presence | undefined;
+  if (shared) {
+    try {
+      presence = await startPresence({ url: options.redisUrl!, bridgeId, bus, logger });
+    } catch (err) {
+      await new Promise<void>((resolve) => shared.mq.close(() => resolve()));
+      await shared.close();
+      throw err;
+    }
+    joinBridges(shared.mq, bridgeId, (id) => clients[id], access.identityOf, presence, log);
+  }
   const aedes = await Aedes.createBroker({
     ...(shared && { id: bridgeId }),
     // No global in-flight limit: with one, a subscriber that stops reading holds every slot,
@@ -201,14 +249,23 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     const who = access.identityOf(client);
     if (who?.kind !== 'device') return;
     deviceCount++;
-    bus.emit('device:online', who.id);
+    if (!presence) bus.emit('device:online', who.id);
     store.devices.update(who.id, { lastHeard: new Date().toISOString() }).catch((err) => log.error({ err }, 'last_heard update failed'));
   });
+  // Shared, a device counts as connected here from when aedes registers it, before its CONNACK
+  // (which waits on Redis): the bridge it took over from may say it left before that.
+  if (presence) {
+    aedes.on('client', (client) => {
+      const who = access.identityOf(client);
+      if (who?.kind === 'device') presence.connected(who.id);
+    });
+  }
   aedes.on('clientDisconnect', (client) => {
     const who = access.identityOf(client);
     if (who?.kind !== 'device') return;
     deviceCount--;
-    bus.emit('device:offline', who.id);
+    if (presence) presence.disconnected(who.id);
+    else bus.emit('device:offline', who.id);
     store.devices.update(who.id, { lastHeard: new Date().toISOString() }).catch((err) => log.error({ err }, 'last_heard update failed'));
   });
 
@@ -259,10 +316,43 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     });
   };
 
+  // Events other bridges accepted, on the bus while someone here follows them (an event stream).
+  let followers = 0;
+  let flowing: Promise<void> | undefined;
+  let flows = false;
+  const onElsewhere = (packet: Carried, done: () => void) => {
+    const carried = packet.properties?.userProperties?.[CARRIED];
+    // This bridge's own events come back through Redis too: the bus had them already.
+    if (typeof carried === 'string' && packet.brokerId !== bridgeId && Buffer.isBuffer(packet.payload)) {
+      const event = eventCarried(packet.topic, packet.payload, carried);
+      if (event) bus.emit('event:elsewhere', event);
+    }
+    done();
+  };
+  function follow(): Following {
+    if (!shared) return { stop: noop };
+    if (followers++ === 0) {
+      flowing = new Promise<void>((resolve) => shared.mq.on('#', onElsewhere, resolve)).then(() => { flows = true; });
+    }
+    let stopped = false;
+    return {
+      ready: flows ? undefined : flowing,
+      stop() {
+        if (stopped) return;
+        stopped = true;
+        if (--followers > 0) return;
+        flows = false;
+        shared.mq.removeListener('#', onElsewhere);
+      },
+    };
+  }
+
   return {
     aedes,
     identityOf: access.identityOf,
-    connectedDevices: () => deviceCount,
+    connectedDevices: (scope = 'cluster') => (presence && scope === 'cluster' ? presence.count() : deviceCount),
+    shared: shared !== undefined,
+    follow,
 
     listen(host, port) {
       return listenOn(createServer((socket) => {
@@ -294,8 +384,10 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     },
 
     outlet: {
-      publish(name, payload, qos) {
-        aedes.publish({ cmd: 'publish', topic: name, payload, qos, retain: false, dup: false }, noop);
+      publish(event, payload, qos) {
+        const packet = { cmd: 'publish' as const, topic: event.name, payload, qos, retain: false, dup: false };
+        if (shared) carry(packet, event);
+        aedes.publish(packet, noop);
       },
     },
 
@@ -306,7 +398,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
       if (shared) aedes.publish({ cmd: 'publish', topic: `$SYS/${aedes.id}/${DISCONNECT_DEVICE}`, payload: Buffer.from(deviceId), qos: 0, retain: false, dup: false }, noop);
     },
 
-    isDeviceConnected: (deviceId) => deviceClient(deviceId) !== undefined,
+    isDeviceConnected: (deviceId) => deviceClient(deviceId) !== undefined || (presence?.elsewhere(deviceId) ?? false),
 
     deviceSubscriptions() {
       const out = new Map<string, string[]>();
@@ -322,6 +414,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     async close() {
       bus.off('token:revoked', onTokenRevoked);
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      await presence?.close();
       await shared?.close();
       for (const s of sockets) s.destroy();
       wss?.close();

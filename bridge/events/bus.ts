@@ -1,5 +1,6 @@
-// The in-process event bus: ingest emits accepted events, the broker its refusals, the API its
-// inbound publishes; the event stream, the metrics, the dashboard and the doctor listen.
+// The in-process event bus: ingest emits accepted events, the broker its refusals and the
+// events other bridges accepted, the API its inbound publishes; the event stream, the
+// metrics, the dashboard and the doctor listen.
 
 import { EventEmitter } from 'node:events';
 import type { Code, FixedCode } from '../codes.ts';
@@ -32,6 +33,11 @@ export interface Inbound {
 export interface BusEvents {
   /** An accepted event: a device publish, or one made by the cloud. */
   event: [HookwireEvent];
+  /**
+   * An event another bridge sharing the broker accepted (HOOKWIRE_REDIS), while this bridge
+   * follows them (an event stream is open here). Streams show it; counters never count it.
+   */
+  'event:elsewhere': [HookwireEvent];
   /** A publish, subscription or connection the broker refused. */
   refused: [BrokerRefusal];
   /** A publish through the API (POST /v1/devices/events), accepted or refused. */

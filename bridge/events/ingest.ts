@@ -62,7 +62,42 @@ export interface Acceptance {
 
 /** Where events go out to MQTT subscribers (the broker). */
 export interface Outlet {
-  publish(name: string, payload: Buffer, qos: 0 | 1): void;
+  /** The event's name as the topic, `payload` as sent. */
+  publish(event: HookwireEvent, payload: Buffer, qos: 0 | 1): void;
+}
+
+/**
+ * What an event carries through a broker shared with other bridges, besides its name (the
+ * topic) and its data (the payload): its ID, when and by whom it was published, so a stream
+ * on another bridge shows the same event, not one made again.
+ */
+export function carriedOf(event: HookwireEvent): string {
+  return JSON.stringify([event.id, event.published_at, event.coreid, event.product_id, event.fw_version]);
+}
+
+/**
+ * The event another bridge accepted, from its topic, payload and what it carried
+ * (`carriedOf`); undefined when that is not one of ours. Its data is decoded as it was there.
+ */
+export function eventCarried(name: string, payload: Buffer, carried: string): HookwireEvent | undefined {
+  let parts: unknown;
+  try {
+    parts = JSON.parse(carried);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(parts) || parts.length !== 5) return undefined;
+  const [id, publishedAt, coreid, productId, fwVersion] = parts as unknown[];
+  const orNull = (v: unknown) => (typeof v === 'number' ? v : null);
+  if (typeof id !== 'string' || typeof publishedAt !== 'string' || typeof coreid !== 'string') return undefined;
+  // As `cloud` does, data over the limits (only the cloud sends such) is shown as bytes.
+  const decoded = decodePayload(payload);
+  const data = isDataError(decoded) ? { data: payload.toString('base64'), type: 'binary' as const } : decoded;
+  const event: HookwireEvent = {
+    id, name, data: data.data, type: data.type, published_at: publishedAt, coreid, product_id: orNull(productId), fw_version: orNull(fwVersion),
+  };
+  if (data.value !== undefined) event.value = data.value;
+  return event;
 }
 
 export interface TakeOptions {
@@ -101,7 +136,7 @@ export function createIngest({ bus }: IngestDeps): Ingest {
 
   function deliver(event: HookwireEvent, forward: TakeOptions['forward']): void {
     bus.emit('event', event);
-    if (forward) outlet!.publish(event.name, forward.payload, forward.qos);
+    if (forward) outlet!.publish(event, forward.payload, forward.qos);
   }
 
   function take(event: HookwireEvent, options: TakeOptions): Promise<void> {

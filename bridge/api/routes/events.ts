@@ -1,6 +1,7 @@
 // The event stream and publishing from the cloud, in Particle's shapes (PARTICLE.md §6):
 //
-//   GET  /v1/events[/<prefix>]                      every event (Server-Sent Events)
+//   GET  /v1/events[/<prefix>]                      every event (Server-Sent Events), on every
+//                                                   bridge sharing the broker
 //   GET  /v1/devices/events[/<prefix>]              the same (one bridge = one account)
 //   GET  /v1/devices/:id/events[/<prefix>]          events one device published
 //   GET  /v1/products/:product/events[/<prefix>]    events of one product
@@ -95,10 +96,11 @@ function inboundHook(bus: EventBus, log: Logger) {
   };
 }
 
-export default function events({ app, bus, ingest, store, logger, sseKeepAliveMs, sseMaxBufferedBytes }: ApiContext) {
+export default function events({ app, bus, ingest, store, broker, logger, sseKeepAliveMs, sseMaxBufferedBytes }: ApiContext) {
   // The API's logger (component: api); a child with its own component would write the key twice.
   const log = logger;
-  const streams = new EventStreams(bus, { keepAliveMs: sseKeepAliveMs, maxBufferedBytes: sseMaxBufferedBytes }, logger);
+  // With a shared broker, streams show the other bridges' events too.
+  const streams = new EventStreams(bus, { keepAliveMs: sseKeepAliveMs, maxBufferedBytes: sseMaxBufferedBytes }, logger, broker.shared ? broker : undefined);
   app.addHook('preClose', async () => streams.closeAll());
 
   /** A device named in the path, within the route's product when it has one. */

@@ -9,7 +9,9 @@ export default function health({ app, broker, store, version, startedAt, doctor 
       version,
       uptime_s: Math.round((Date.now() - startedAt) / 1000),
       store: store.backend,
+      // With a shared broker: connected to any of the bridges, and to this one.
       devices_connected: broker.connectedDevices(),
+      ...(broker.shared && { devices_connected_here: broker.connectedDevices('bridge') }),
     };
     // A data directory deleted or replaced under the bridge: what it writes now goes nowhere
     // a restart will find. Not healthy, whatever else works.
