@@ -101,8 +101,10 @@ if (!redisAvailable) {
     const closed = new Promise<void>((resolve) => first.client.once('close', () => resolve()));
     const second = await client(deviceClient(b.mqttUrl, d));
     await closed;
-    await until(() => !a.broker.isDeviceConnected(d.id), 2000, 'A to let the device go');
+    // A's own connections (isDeviceConnected answers for every bridge: the device is connected, to B).
+    await until(() => !a.broker.deviceSubscriptions().has(d.id), 2000, 'A to let the device go');
     assert.ok(b.broker.isDeviceConnected(d.id));
+    assert.ok(a.broker.isDeviceConnected(d.id));
     assert.ok(second.client.connected);
     assert.ok(a.logs.some((l) => String(l.msg).startsWith('session taken over') && l.clientId === d.id && l.kind === 'device'), 'A did not log the takeover');
 
