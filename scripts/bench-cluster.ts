@@ -3,7 +3,7 @@
 //   npx tsx scripts/bench-cluster.ts [--only throughput,devices,takeover] [--setups sqlite,1,2,3]
 //        [--seconds 10] [--warmup 3] [--inflight 128] [--rate 1000] [--devices 60]
 //        [--fleet 30000] [--fleet-bridges 3] [--concurrency 100] [--settle 2]
-//        [--held 200] [--lease-sec 5] [--takeover-max-sec 60]
+//        [--held 200] [--lease-sec 5] [--takeover-max-sec 60] [--cpu-prof]
 //
 // PostgreSQL and Redis are started here as the tests start theirs (test/helpers/postgres.ts,
 // redis.ts: free ports on 127.0.0.1, data in temporary folders, durability off, nothing saved);
@@ -55,7 +55,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import {
-  cpuMeter, fmt, fmtKb, intFlag, machineCpuMs, machineInfo, numberFlag, onCleanup, printMachine, printTable, registerDevices, ROOT,
+  cpuMeter, cpuProfArgs, fmt, fmtKb, intFlag, machineCpuMs, machineInfo, numberFlag, onCleanup, printMachine, printTable, registerDevices, ROOT,
   runBench, selfCpuMs, sleep, spawnTs, UsageError, writeResults, type BridgeProcess, type DeviceCredentials,
 } from './lib/bench.ts';
 import {
@@ -66,7 +66,8 @@ import type { FleetResult } from './lib/fleet.ts';
 import { remote } from './lib/ipc.ts';
 import { matchFixtures } from './lib/match-fixtures.ts';
 import {
-  addIntegrations, benchStack, benchTemplate, closedWindow, consistent, EVENT, latencyRow, latencyWindow, spawnDevices, spawnReceiver, until,
+  addIntegrations, benchStack, benchTemplate, closedWindow, consistent, EVENT, latencyRow, latencyWindow, printProfile, profileOf, spawnDevices,
+  spawnReceiver, until,
   type LatencyRow, type ReceiverStats, type Stack,
 } from './lib/stack.ts';
 import type { ClosedStats } from './load-webhooks.ts';
@@ -76,6 +77,8 @@ type Part = (typeof PARTS)[number];
 
 /** The lease setting another bridge's claims run out by (bridge/config.ts). */
 const LEASE_ENV = 'HOOKWIRE_DELIVERY_LEASE_SEC';
+/** A fixed-rate window whose median latency is above this was not keeping up (a backlog, not a cost), ms. */
+const KEPT_UP_P50_MS = 100;
 const DEFAULT_LEASE_SEC = 60;
 
 const usage = `usage: npx tsx scripts/bench-cluster.ts [options]   (npm run bench:cluster -- [options])
@@ -97,7 +100,9 @@ const usage = `usage: npx tsx scripts/bench-cluster.ts [options]   (npm run benc
   --held N              deliveries held by the bridge that is killed (200; at most 1,032: the
                         32 requests in flight and 1,000 waiting in its lane)
   --lease-sec S         the short lease, when the bridge has ${LEASE_ENV} (5; 0: only the default)
-  --takeover-max-sec S  give up this long after the lease has run out (60)`;
+  --takeover-max-sec S  give up this long after the lease has run out (60)
+  --cpu-prof            throughput: profile every bridge into .bench/profiles/ and summarise its
+                        closed-loop window (it slows the bridges: compare shares of time, not rates)`;
 
 interface Options {
   only: Set<Part>;
@@ -114,6 +119,7 @@ interface Options {
   held: number;
   leaseSec: number;
   takeoverMaxSec: number;
+  cpuProf: boolean;
 }
 
 const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
@@ -173,7 +179,11 @@ interface SetupResult {
   };
   rate: {
     offered: number;
+    /** Published per second in the window, and delivered (requests at the receiver). */
     achieved: number;
+    receiverPerSec: number;
+    /** Delivered what was published, no backlog growing: its CPU per event is the cost of the work. */
+    keptUp: boolean;
     receiver: LatencyRow;
     device: LatencyRow;
     cpu: Cpu;
@@ -207,10 +217,10 @@ async function runSetup(setup: string, o: Options, servers: Servers | null, rece
   const bridges: BridgeProcess[] = [];
   try {
     // Bridge 1 with the devices and the 10 integrations (scripts/bench.ts' stack); the others on the same store.
-    const stack: Stack = await benchStack({ devices: o.devices, cpuProf: false, bridge: { name: 'bridge 1', env } }, receiver.port, matchFixtures());
+    const stack: Stack = await benchStack({ devices: o.devices, cpuProf: o.cpuProf, bridge: { name: 'bridge 1', env } }, receiver.port, matchFixtures());
     bridges.push(stack.bridge);
     if (n > 1) {
-      const more = await startBridges(n - 1, { storeUrl, redisUrl: servers!.redis.url, firstNumber: 2 });
+      const more = await startBridges(n - 1, { storeUrl, redisUrl: servers!.redis.url, firstNumber: 2, nodeArgs: cpuProfArgs(o.cpuProf) });
       bridges.push(...more);
     }
     const first = bridges[0]!;
@@ -247,6 +257,7 @@ async function runSetup(setup: string, o: Options, servers: Servers | null, rece
         samples = await receiver.rpc.call('samples');
       },
     });
+    const closedRssKb = bridges.map((b) => b.rssKb());
     await devices.rpc.call('close');
     await devices.child.stop();
     const closedCpu = cpuOf(closed.cpuParts!, { ...closed.cpu, machine: closed.cpuParts!.machine! });
@@ -257,14 +268,19 @@ async function runSetup(setup: string, o: Options, servers: Servers | null, rece
     await receiver.rpc.call('record', true); // IDs start again at 0 in the new devices' process
     let rateMeter: ReturnType<typeof cpuMeter> | undefined;
     let rateParts: Record<string, number> = {};
+    const received = { from: 0, to: 0, start: 0, sec: 0 };
     const lw = await latencyWindow({
       bridge: { ...first, cpuMs: all.cpuMs }, devices: stack.devices, receiver, rate: o.rate, warmupSec: o.warmupSec, seconds: o.seconds,
       name: 'load (fixed rate)', mqttUrls,
       atWindowStart: async () => {
         rateMeter = cpuMeter(sources);
+        received.from = await receiver.count();
+        received.start = performance.now();
       },
       atWindowEnd: async () => {
         rateParts = rateMeter!.read();
+        received.to = await receiver.count();
+        received.sec = (performance.now() - received.start) / 1000;
       },
     });
     const rateCpu = cpuOf(rateParts, { load: lw.cpu.load!, receiver: lw.cpu.receiver!, bench: lw.cpu.bench!, machine: lw.cpu.machine! });
@@ -272,16 +288,23 @@ async function runSetup(setup: string, o: Options, servers: Servers | null, rece
     const receiverRow = latencyRow('publish → webhook at the receiver', lw.receiverNs, lw.expected);
     const deviceRow = latencyRow('publish → hook-response at the device', lw.result.rttNs, lw.expected);
     const complete = lw.receiverNs.length === lw.expected && lw.duplicates === 0 && lw.result.responses >= lw.expected && lw.bad === 0;
+    const receiverPerSec = (received.to - received.from) / received.sec;
+    // Kept up: delivered in the window what was published, without a backlog growing (its latency would).
+    const keptUp = receiverPerSec >= 0.95 * achieved && receiverRow.p50 < KEPT_UP_P50_MS;
     console.log(`  fixed rate: ${fmt(achieved)} events/s, receiver p50 ${fmt(receiverRow.p50, 2)} ms, p99 ${fmt(receiverRow.p99, 2)} ms` +
-      `${complete ? '' : ` (INCOMPLETE: ${lw.receiverNs.length} of ${lw.expected} received, ${lw.result.responses} answered, ${lw.duplicates} twice)`}`);
+      `${complete ? '' : ` (INCOMPLETE: ${lw.receiverNs.length} of ${lw.expected} received, ${lw.result.responses} answered, ${lw.duplicates} twice)`}` +
+      `${keptUp ? '' : ` (BEHIND: ${fmt(receiverPerSec)} delivered/s in the window: a lower --rate measures the cost)`}`);
 
+    if (o.cpuProf) {
+      for (const b of bridges) for (const p of await profileOf(b, [{ name: `${label}, ${b.name}, closed loop`, window: closed.window }])) printProfile(p);
+    }
     return {
       setup, label, bridges: n,
       closed: {
         perSec: closed.perSec, receiverPerSec: closed.receiverPerSec, latency: closedLatency, cpu: closedCpu, usPerEvent: perEvent(closedCpu, closed.perSec),
-        bridgeRssKb: bridges.map((b) => b.rssKb()), consistent: consistent(closed),
+        bridgeRssKb: closedRssKb, consistent: consistent(closed),
       },
-      rate: { offered: o.rate, achieved, receiver: receiverRow, device: deviceRow, cpu: rateCpu, usPerEvent: perEvent(rateCpu, achieved), complete },
+      rate: { offered: o.rate, achieved, receiverPerSec, keptUp, receiver: receiverRow, device: deviceRow, cpu: rateCpu, usPerEvent: perEvent(rateCpu, achieved), complete },
       loadAverage: { start: load0, end: loadAverage() },
     };
   } finally {
@@ -313,12 +336,13 @@ async function runThroughput(o: Options, servers: Servers | null): Promise<Setup
         pct(c.cpu.postgres), pct(c.cpu.redis), pct(c.cpu.load + c.cpu.receiver), pct(c.cpu.rest), c.consistent ? 'yes' : 'NO'];
     }));
   console.log(`\nfixed rate, ${fmt(o.rate)} events/s offered (the same work on every setup):\n`);
-  printTable(['setup', 'events/s', 'receiver p50 ms', 'receiver p99 ms', 'device p50 ms', 'device p99 ms', 'bridges CPU', 'PostgreSQL CPU', 'Redis CPU', 'rest of machine', 'complete'],
-    results.map((r) => {
-      const c = r.rate;
-      return [r.label, c.achieved, fmt(c.receiver.p50, 2), fmt(c.receiver.p99, 2), fmt(c.device.p50, 2), fmt(c.device.p99, 2), pct(c.cpu.bridges),
-        pct(c.cpu.postgres), pct(c.cpu.redis), pct(c.cpu.rest), c.complete ? 'yes' : 'NO'];
-    }));
+  printTable(['setup', 'published/s', 'delivered/s', 'receiver p50 ms', 'receiver p99 ms', 'device p50 ms', 'device p99 ms', 'bridges CPU', 'PostgreSQL CPU',
+    'Redis CPU', 'rest of machine', 'kept up', 'complete'],
+  results.map((r) => {
+    const c = r.rate;
+    return [r.label, c.achieved, c.receiverPerSec, fmt(c.receiver.p50, 2), fmt(c.receiver.p99, 2), fmt(c.device.p50, 2), fmt(c.device.p99, 2), pct(c.cpu.bridges),
+      pct(c.cpu.postgres), pct(c.cpu.redis), pct(c.cpu.rest), c.keptUp ? 'yes' : 'NO', c.complete ? 'yes' : 'NO'];
+  }));
   console.log('\nCPU time per event, µs (user + system, from /proc; server = bridges + PostgreSQL + Redis):\n');
   printTable(['setup', 'window', 'bridges', 'PostgreSQL', 'Redis', 'server', 'devices', 'receiver', 'events/s per core of bridge'],
     results.flatMap((r) => (['closed', 'rate'] as const).map((w) => {
@@ -331,6 +355,7 @@ async function runThroughput(o: Options, servers: Servers | null): Promise<Setup
     'below saturation; the closed loop saturates this 2-core machine, where every bridge, PostgreSQL, Redis, the devices and the ' +
     'receiver share the same 2 cores, so more bridges cannot add events/s here: they show what sharing costs.)');
   if (results.some((r) => !r.closed.consistent || !r.rate.complete)) console.error('\nwarning: a window lost or repeated events (consistent/complete: NO): its figures are suspect.');
+  if (results.some((r) => !r.rate.keptUp)) console.error(`\nwarning: a setup did not keep up with ${fmt(o.rate)} events/s (kept up: NO): its fixed-rate CPU per event counts a backlog's publishes; run with a lower --rate.`);
   return results;
 }
 
@@ -358,10 +383,15 @@ interface DevicesResult {
   loadAverage: { start: string; end: string };
 }
 
+/**
+ * The devices a bridge counts as connected to it (GET /health: `devices_connected_here` on a
+ * shared broker, where `devices_connected` counts every bridge's), once it reaches `expected` or after 10 s.
+ */
 async function connectedCount(bridge: BridgeProcess, expected: number): Promise<number> {
   let count = 0;
   await until(async () => {
-    count = (await bridge.api<{ devices_connected: number }>('GET', '/health')).body.devices_connected;
+    const health = (await bridge.api<{ devices_connected: number; devices_connected_here?: number }>('GET', '/health')).body;
+    count = health.devices_connected_here ?? health.devices_connected;
     return count >= expected;
   }, 10_000, 200);
   return count;
@@ -603,6 +633,7 @@ function parseOptions(): Options | null {
       held: { type: 'string', default: '200' },
       'lease-sec': { type: 'string', default: '5' },
       'takeover-max-sec': { type: 'string', default: '60' },
+      'cpu-prof': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -624,6 +655,7 @@ function parseOptions(): Options | null {
     fleet: intFlag('fleet', values.fleet), fleetBridges: intFlag('fleet-bridges', values['fleet-bridges']),
     concurrency: intFlag('concurrency', values.concurrency), settleSec: numberFlag('settle', values.settle),
     held, leaseSec: intFlag('lease-sec', values['lease-sec'], 0), takeoverMaxSec: numberFlag('takeover-max-sec', values['takeover-max-sec']),
+    cpuProf: values['cpu-prof'],
   };
 }
 
@@ -660,7 +692,7 @@ function summary(results: Record<string, unknown>): unknown {
       throughput: throughput.map((t) => ({
         setup: t.label,
         closedLoop: { eventsPerSec: Math.round(t.closed.perSec), p50Ms: r3(t.closed.latency.p50), p99Ms: r3(t.closed.latency.p99), usPerEvent: mapValues(t.closed.usPerEvent, r3), consistent: t.closed.consistent },
-        fixedRate: { eventsPerSec: Math.round(t.rate.achieved), p50Ms: r3(t.rate.receiver.p50), p99Ms: r3(t.rate.receiver.p99), usPerEvent: mapValues(t.rate.usPerEvent, r3), complete: t.rate.complete },
+        fixedRate: { eventsPerSec: Math.round(t.rate.achieved), keptUp: t.rate.keptUp, p50Ms: r3(t.rate.receiver.p50), p99Ms: r3(t.rate.receiver.p99), usPerEvent: mapValues(t.rate.usPerEvent, r3), complete: t.rate.complete },
         loadAverage: t.loadAverage,
       })),
     } : {}),

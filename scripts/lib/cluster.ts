@@ -145,6 +145,8 @@ export interface BridgesOptions {
   envOf?: (index: number) => Record<string, string>;
   /** The first one's number in names (`bridge N`). Default 1. */
   firstNumber?: number;
+  /** Extra node flags for every bridge (e.g. cpuProfArgs). */
+  nodeArgs?: string[];
 }
 
 /** `n` bridges, each in its own process and data dir, started one after the other (the first creates the tables). */
@@ -153,6 +155,7 @@ export async function startBridges(n: number, o: BridgesOptions): Promise<Bridge
   for (let i = 0; i < n; i++) {
     bridges.push(await startBridgeProcess({
       name: `bridge ${i + (o.firstNumber ?? 1)}`,
+      ...(o.nodeArgs ? { nodeArgs: o.nodeArgs } : {}),
       env: {
         ...(o.storeUrl ? { HOOKWIRE_STORE: o.storeUrl } : {}),
         ...(o.redisUrl ? { HOOKWIRE_REDIS: o.redisUrl } : {}),
