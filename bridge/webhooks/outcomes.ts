@@ -195,7 +195,10 @@ export function createOutcomes(deps: OutcomeDeps): Outcomes {
   const { store, timeScale } = deps;
   const log = deps.logger.child({ component: 'webhooks' });
   let batch = new Batch();
+  /** The next flush, waiting for its time; resolves once it is committed. */
   let scheduled: Promise<void> | null = null;
+  /** Flushes being committed (a store on a network takes a while; the next batch gathers meanwhile). */
+  const committing = new Set<Promise<void>>();
   const lastSuccessLog = new Map<string, number>();
 
   /** Errors are always logged; successes at most once a second per integration. */
@@ -234,7 +237,13 @@ export function createOutcomes(deps: OutcomeDeps): Outcomes {
   }
 
   function schedule(): void {
-    scheduled ??= new Promise<void>((resolve) => setTimeout(() => flush().finally(resolve), SETTLE_EVERY_MS));
+    scheduled ??= new Promise<void>((resolve) => setTimeout(() => {
+      const flushed: Promise<void> = flush().finally(() => {
+        committing.delete(flushed);
+        resolve();
+      });
+      committing.add(flushed);
+    }, SETTLE_EVERY_MS));
   }
 
   async function flush(): Promise<void> {
@@ -262,7 +271,8 @@ export function createOutcomes(deps: OutcomeDeps): Outcomes {
   return {
     report,
     async settled(): Promise<void> {
-      while (scheduled) await scheduled;
+      // A flush under way counts too: what it holds is not committed until it resolves.
+      while (scheduled || committing.size > 0) await (scheduled ?? Promise.all(committing));
     },
   };
 }

@@ -47,6 +47,7 @@ if (!clusterAvailable) {
     await until(() => a.webhooks.sleepingHosts().some((h) => h.host === '127.0.0.1'), 10_000, 'the host asleep on A');
     await until(() => [b, c].every((x) => x.webhooks.sleepingHosts().some((h) => h.host === '127.0.0.1')), 10_000, 'the host asleep on B and C');
     assert.is(rx.requests.length, 1);
+    await a.webhooks.idle(); // A's failure settled (Failing) before B's skip
 
     await deviceB.client.publishAsync('reading', 'skipped', { qos: 1 });
     await until(() => deviceB.topics().some((t) => t.startsWith(`${onB.id}/hook-error/reading`)), 10_000, 'the hook-error on the device');
