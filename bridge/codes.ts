@@ -57,6 +57,11 @@ const CODE_TABLE = {
     meaning: 'Another program (or another bridge) already listens on a port this bridge was asked to use.',
     check: 'The error names the port and the setting: choose a free port (HOOKWIRE_MQTT_PORT, HOOKWIRE_HTTP_PORT, HOOKWIRE_MQTTS_PORT or their flags), or stop what holds it (ss -ltnp shows who).',
   },
+  WORKERS_NEED_SERVERS: {
+    title: 'Workers need Redis and PostgreSQL',
+    meaning: 'With --workers N above 1, hookwire start runs N bridges that must act as one: they share one broker through Redis and one store in PostgreSQL. One of the two is not set, or did not answer within 5 s; nothing was started.',
+    check: 'The error names the setting: HOOKWIRE_REDIS=redis://host:6379/0 and HOOKWIRE_STORE=postgres://user:password@host/db (or --store), both reachable from this machine (redis-cli -u <url> ping, psql <url> -c "select 1"). Without them, run one process: --workers 1.',
+  },
   BAD_REQUEST: {
     title: 'Bad request', http: 400,
     meaning: 'The request body is missing a field or has one of the wrong type.',
