@@ -178,6 +178,8 @@ async function openBridge({ config, logger, options, exposure, tls, storePath, i
   // Bridges sharing a Redis tell each other of revoked tokens and ended sessions.
   const notices = config.redisUrl ? await startNotices({ url: config.redisUrl, bus, logger }).catch(async (err) => { await broker.close(); throw err; }) : undefined;
   ingest.connect({ acceptance: webhooks, outlet: broker.outlet });
+  // Only now may deliveries left by a previous run go out: their answers need the broker.
+  await webhooks.start();
   // Observers, all attached here (bridge/observers.ts): each gets every attempt's record and
   // the bus's events, refusals and API publishes.
   const metrics = createMetrics({ broker, webhooks, store, limiter });

@@ -73,6 +73,11 @@ export interface EngineDeps {
 
 export interface Engine {
   /**
+   * Start delivering: what a previous run left running or pending is taken up. Once, after
+   * the engine's answers (hook-responses, state events) have somewhere to go.
+   */
+  start(): Promise<void>;
+  /**
    * Accept an event: store it with the deliveries it triggers. Resolves once they are
    * durable; undefined when it triggers nothing (nothing to wait for).
    */
@@ -154,8 +159,10 @@ export async function createEngine({ store, logger, registry, notifier, bus, pub
     run: (d, e) => lanes.push(d.host, { id: d.id, integrationId: d.integrationId, event: fromStored(e), host: d.host, attempts: d.attempts }, false),
   });
 
-  const requeued = await scheduler.start();
-  if (requeued) log.info({ deliveries: requeued }, 'resuming deliveries left running by the last run');
+  async function start(): Promise<void> {
+    const requeued = await scheduler.start();
+    if (requeued) log.info({ deliveries: requeued }, 'resuming deliveries left running by the last run');
+  }
 
   async function prune(): Promise<void> {
     try {
@@ -179,6 +186,7 @@ export async function createEngine({ store, logger, registry, notifier, bus, pub
   }
 
   return {
+    start,
     accept(event) {
       const matched = registry.match(event);
       if (matched.length === 0) return undefined;

@@ -61,6 +61,11 @@ export const webhookDefaults: WebhookOptions = {
 /** What the rest of the bridge (the API, the doctor, the observers, ingest) uses of the webhooks. */
 export interface Webhooks {
   /**
+   * Start delivering, once the answers have somewhere to go (`publish` works): deliveries a
+   * previous run left are taken up now. Nothing is sent before.
+   */
+  start(): Promise<void>;
+  /**
    * Accept an event: store it and the deliveries it triggers. Resolves once they are
    * durable; undefined when it triggers nothing (nothing to wait for).
    */
@@ -146,6 +151,7 @@ export async function createWebhooks(deps: WebhooksDeps): Promise<Webhooks> {
   const engine = await createEngine({ store, logger, registry, notifier, bus, publish: deps.publish, options });
 
   return {
+    start: engine.start,
     accept: engine.accept,
 
     create: (input, productId) => registry.create(input, productId),
