@@ -161,6 +161,8 @@ interface Carried {
  * topics, aedes' own).
  */
 const CARRIED = 'hookwire-event';
+/** The first event stream waits this long at most for the other bridges' events to flow, ms. */
+const FOLLOW_WAIT_MS = 2_000;
 
 function carry(packet: object, event: HookwireEvent): void {
   (packet as Carried).properties = { userProperties: { [CARRIED]: carriedOf(event) } };
@@ -332,7 +334,9 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   function follow(): Following {
     if (!shared) return { stop: noop };
     if (followers++ === 0) {
-      flowing = new Promise<void>((resolve) => shared.mq.on('#', onElsewhere, resolve)).then(() => { flows = true; });
+      const subscribed = new Promise<void>((resolve) => shared.mq.on('#', onElsewhere, resolve)).then(() => { flows = true; });
+      // Redis unreachable: a stream still opens, with this bridge's events, after a while.
+      flowing = Promise.race([subscribed, new Promise<void>((resolve) => setTimeout(resolve, FOLLOW_WAIT_MS).unref())]);
     }
     let stopped = false;
     return {

@@ -120,6 +120,8 @@ export async function startPresence({ url, bridgeId, bus, logger }: PresenceOpti
   /** Changes not yet written: device → connected. */
   let pending = new Map<string, boolean>();
   let flushing = false;
+  /** A write failed (Redis unreachable): the next heartbeat writes the whole hash again. */
+  let lost = false;
   let closed = false;
 
   // --- this bridge's hash ---------------------------------------------------------------
@@ -148,7 +150,10 @@ export async function startPresence({ url, bridgeId, bus, logger }: PresenceOpti
     tx.hset(myKey, SEQ, String(seq)).pexpire(myKey, PRESENCE_TTL_MS);
     const change: Change = { from: bridgeId, seq, ...(on.length && { on }), ...(off.length && { off }) };
     tx.publish(PRESENCE_CHANNEL, JSON.stringify(change));
-    tx.exec().catch((err: Error) => log.warn({ err }, 'device presence not written: the next heartbeat writes it'));
+    tx.exec().catch((err: Error) => {
+      lost = true;
+      log.warn({ err }, 'device presence not written: the next heartbeat writes it');
+    });
   }
 
   function queue(id: string, connected: boolean): void {
@@ -270,9 +275,13 @@ export async function startPresence({ url, bridgeId, bus, logger }: PresenceOpti
   async function heartbeat(): Promise<void> {
     const replies = await db.multi().pexpire(myKey, PRESENCE_TTL_MS).sadd(BRIDGES_KEY, bridgeId).exec();
     if (closed) return;
-    if (replies?.[0]?.[1] !== 1) {
-      log.warn({ devices: here.size }, 'device presence of this bridge was lost (expired, or Redis restarted): written again');
-      await writeAll();
+    if (replies?.[0]?.[1] !== 1 || lost) {
+      if (!lost) log.warn({ devices: here.size }, 'device presence of this bridge was lost (expired, or Redis restarted): written again');
+      lost = false;
+      await writeAll().catch((err: Error) => {
+        lost = true;
+        throw err;
+      });
     }
     await sync();
   }

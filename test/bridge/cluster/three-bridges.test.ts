@@ -105,7 +105,8 @@ if (!clusterAvailable) {
     // The device moves to B (its connection on A is taken over) and listens there.
     const onB = await deviceClient(b.mqttUrl, d);
     open.push(onB);
-    await until(() => !a.broker.isDeviceConnected(d.id) && b.broker.isDeviceConnected(d.id), 20_000, 'the device on B only');
+    // A's own connections (isDeviceConnected answers for every bridge sharing the broker).
+    await until(() => !a.broker.deviceSubscriptions().has(d.id) && b.broker.deviceSubscriptions().has(d.id), 20_000, 'the device on B only');
     await onB.client.subscribeAsync(`${d.id}/hook-response/moved/#`, { qos: 1 });
     await sleep(200); // the subscription reaches Redis
 
