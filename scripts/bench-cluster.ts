@@ -351,10 +351,12 @@ async function runThroughput(o: Options, servers: Servers | null): Promise<Setup
       return [r.label, w === 'closed' ? 'closed loop' : 'fixed rate', cell(e.bridges, 1), cell(e.postgres, 1), cell(e.redis, 1), cell(e.server, 1),
         cell(e.load, 1), cell(e.receiver, 1), fmt(1e6 / e.bridges)];
     })));
-  console.log('(events/s per core of bridge: 1 s of CPU / the bridges\' µs per event; what one core given to a bridge would take, ' +
-    'PostgreSQL and Redis on their own cores. The fixed rate is the fair comparison: the same work offered to every setup, ' +
-    'below saturation; the closed loop saturates this 2-core machine, where every bridge, PostgreSQL, Redis, the devices and the ' +
-    'receiver share the same 2 cores, so more bridges cannot add events/s here: they show what sharing costs.)');
+  console.log('(events/s per core of bridge: 1 s of CPU / the bridges\' µs per event, PostgreSQL and Redis on cores of their own. ' +
+    'The closed loop saturates this 2-core machine, where the bridges, PostgreSQL, Redis, the devices and the receiver share the ' +
+    'same 2 cores, so more bridges cannot add events/s here; its CPU per event is the cost when work comes in batches (group ' +
+    'commits, writes gathered per event-loop turn), so its per-core figure is a bridge\'s capacity. The fixed rate offers every ' +
+    'setup the same work below saturation, for latency and for the cost at a modest load, where events come one at a time and ' +
+    'each pays for its own commits and socket writes.)');
   if (results.some((r) => !r.closed.consistent || !r.rate.complete)) console.error('\nwarning: a window lost or repeated events (consistent/complete: NO): its figures are suspect.');
   if (results.some((r) => !r.rate.keptUp)) console.error(`\nwarning: a setup did not keep up with ${fmt(o.rate)} events/s (kept up: NO): its fixed-rate CPU per event counts a backlog's publishes; run with a lower --rate.`);
   return results;

@@ -112,6 +112,7 @@ export async function startServers(): Promise<Servers> {
     return p.pid;
   };
   const client = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  client.on('error', () => {}); // a restart between setups: it reconnects by itself
   onCleanup(() => void client.disconnect());
   return {
     postgres, redis, postgresPid: postmaster.pid, redisPid,
