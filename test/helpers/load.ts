@@ -38,6 +38,16 @@ export interface CountingReceiver {
   close(): Promise<void>;
 }
 
+/** The event ID a request carries (loadTemplate's body), if any. */
+export function idOf(req: Captured): string | undefined {
+  try {
+    const parsed = JSON.parse(req.body.toString('utf8')) as { id?: unknown } | null;
+    return typeof parsed?.id === 'string' ? parsed.id : undefined;
+  } catch {
+    return undefined; // not JSON
+  }
+}
+
 /**
  * A receiver answering requests under `path` with `status` after `delayMs`, the body
  * `ok:<id>` (which the bridge hands back to the device as its hook-response).
@@ -61,13 +71,7 @@ export async function countingReceiver(path: string, options: { delayMs?: number
     close: () => rx.close(),
   };
   rx.on(path, (req, res) => {
-    let id: string | undefined;
-    try {
-      const parsed = JSON.parse(req.body.toString('utf8')) as { id?: unknown };
-      if (typeof parsed.id === 'string') id = parsed.id;
-    } catch {
-      // not JSON: counted apart
-    }
+    const id = idOf(req);
     if (id === undefined) {
       unparsed.push(req);
       res.statusCode = 400;
