@@ -11,7 +11,7 @@ import { createApi } from './api/index.ts';
 import { createCollector } from './dashboard/index.ts';
 import { createDoctor, startDoctorPeers } from './doctor/index.ts';
 import { createBroker, type Broker } from './broker/index.ts';
-import { startNotices } from './cluster/index.ts';
+import { shareLogins, startNotices } from './cluster/index.ts';
 import { makeConfig, type BridgeConfig } from './config.ts';
 import { EventBus, createIngest, type Ingest } from './events/index.ts';
 import { HookwireError } from './errors.ts';
@@ -177,6 +177,8 @@ async function openBridge({ config, logger, options, exposure, tls, storePath, i
   });
   // Bridges sharing a Redis tell each other of revoked tokens and ended sessions.
   const notices = config.redisUrl ? await startNotices({ url: config.redisUrl, bus, logger }).catch(async (err) => { await broker.close(); throw err; }) : undefined;
+  // ...and count failed logins together, so an address is refused by all of them at once.
+  const logins = config.redisUrl ? await shareLogins({ url: config.redisUrl, bus, limiter, logger }).catch(async (err) => { await notices?.close(); await broker.close(); throw err; }) : undefined;
   ingest.connect({ acceptance: webhooks, outlet: broker.outlet });
   // Only now may deliveries left by a previous run go out: their answers need the broker.
   await webhooks.start();
@@ -213,6 +215,7 @@ async function openBridge({ config, logger, options, exposure, tls, storePath, i
   } catch (err) {
     tls?.close();
     await broker.close();
+    await logins?.close();
     await notices?.close();
     await doctorPeers?.close();
     await webhooks.close();
@@ -247,6 +250,7 @@ async function openBridge({ config, logger, options, exposure, tls, storePath, i
       closing ??= (async () => {
         tls?.close();
         await broker.close(); // no new events
+        await logins?.close();
         await notices?.close();
         await doctorPeers?.close();
         await webhooks.close(); // deliveries in progress finish (up to 5 s)

@@ -2,7 +2,8 @@
 // act on: an API token revoked or a console session ended (each bridge then closes the MQTT
 // service connections and event streams they opened, as the bridge where it happened does),
 // an integration changed (each bridge reads it again from the shared store), a target host
-// put to sleep by the per-host throttle (each bridge skips it for the cooldown).
+// put to sleep by the per-host throttle (each bridge skips it for the cooldown), an address
+// that reached the login limit over the bridges (each bridge refuses it, bridge/cluster/logins.ts).
 //
 // One Redis pub/sub channel. A notice carries the sending bridge's ID, so a bridge never acts on
 // its own notice twice; a notice received is put on the local bus without being sent again.
@@ -19,7 +20,7 @@ import { closeRedis, openRedis } from './redis.ts';
 export const NOTICE_CHANNEL = 'hookwire#notices';
 
 /** The bus events that go to every bridge; each carries one ID. */
-export const SHARED_KINDS = ['token:revoked', 'session:ended', 'integration:changed', 'host:asleep'] as const satisfies readonly (keyof BusEvents)[];
+export const SHARED_KINDS = ['token:revoked', 'session:ended', 'integration:changed', 'host:asleep', 'login:blocked'] as const satisfies readonly (keyof BusEvents)[];
 type SharedKind = (typeof SHARED_KINDS)[number];
 
 /** What goes on the channel (JSON). */
@@ -27,7 +28,7 @@ export interface Notice {
   /** The bridge that sent it. */
   from: string;
   kind: SharedKind;
-  /** The token ID, the session's ID hash, the integration ID or the host name. */
+  /** The token ID, the session's ID hash, the integration ID, the host name or the remote address. */
   id: string;
 }
 
@@ -46,7 +47,7 @@ export interface Notices {
   close(): Promise<void>;
 }
 
-/** IDs are short (a token ID, a SHA-256 in hex, a host name); anything longer is not a notice of ours. */
+/** IDs are short (a token ID, a SHA-256 in hex, a host name, an IP address); anything longer is not a notice of ours. */
 const MAX_ID_CHARS = 255;
 
 /** A notice from the channel, or undefined when the message is not one. */

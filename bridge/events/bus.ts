@@ -52,6 +52,8 @@ export interface BusEvents {
   'integration:changed': [integrationId: string];
   /** A webhook target host was put to sleep by the per-host throttle: skip it for the cooldown. */
   'host:asleep': [host: string];
+  /** An address reached the login limit, counted over every bridge sharing a Redis: refuse it for the block time. */
+  'login:blocked': [address: string];
 }
 
 export class EventBus extends EventEmitter<BusEvents> {

@@ -19,6 +19,7 @@ test('parseNotice takes only notices of the shared kinds, with an ID of sane len
   assert.equal(parseNotice('{"from":"b1","kind":"token:revoked","id":"t1"}'), { from: 'b1', kind: 'token:revoked', id: 't1' });
   assert.equal(parseNotice('{"from":"b1","kind":"session:ended","id":"abc"}')?.kind, 'session:ended');
   assert.equal(parseNotice('{"from":"b1","kind":"integration:changed","id":"i1"}')?.kind, 'integration:changed');
+  assert.equal(parseNotice('{"from":"b1","kind":"login:blocked","id":"2001:db8::1"}')?.kind, 'login:blocked');
   assert.equal(parseNotice(`{"from":"b1","kind":"host:asleep","id":"${'h'.repeat(255)}"}`)?.kind, 'host:asleep');
   for (const bad of ['', 'not json', 'null', '[]', '{"from":"b1","kind":"event","id":"x"}', '{"from":"b1","kind":"token:revoked"}',
     '{"kind":"token:revoked","id":"x"}', `{"from":"b1","kind":"token:revoked","id":"${'x'.repeat(256)}"}`, '{"from":"b1","kind":"token:revoked","id":""}']) {
