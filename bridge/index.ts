@@ -184,7 +184,7 @@ async function openBridge({ config, logger, options, exposure, tls, storePath, i
   await webhooks.start();
   // Observers, all attached here (bridge/observers.ts): each gets every attempt's record and
   // the bus's events, refusals and API publishes.
-  const metrics = createMetrics({ broker, webhooks, store, limiter });
+  const metrics = createMetrics({ broker, webhooks, store, limiter }, { bridge: config.bridgeName });
   const dashboard = createCollector({ store, logger });
   // After the store is open: the doctor takes the identity of its files now (STORE_MISSING); a database on a server has none.
   // Bridges sharing a Redis: each doctor asks the others what they saw when it runs.
@@ -233,7 +233,7 @@ async function openBridge({ config, logger, options, exposure, tls, storePath, i
   const wsUrl = `${tls ? 'wss' : 'ws'}://${host}:${httpPort}/mqtt`;
   await instance.publish({ version, http: url, ...(mqttUrl ? { mqtt: mqttUrl } : {}), ...(mqttsUrl ? { mqtts: mqttsUrl } : {}), ws: wsUrl });
   const listening = [mqttUrl && `MQTT ${mqttUrl}`, mqttsUrl && `MQTTS ${mqttsUrl}`, `${tls ? 'HTTPS' : 'HTTP'} ${url}`, `MQTT over WebSocket ${wsUrl}`];
-  logger.info({ mqttPort: mqttPort || null, mqttsPort: mqttsPort ?? null, httpPort, tls: tls !== undefined, dataDir: config.dataDir, store: store.backend, version },
+  logger.info({ mqttPort: mqttPort || null, mqttsPort: mqttsPort ?? null, httpPort, tls: tls !== undefined, dataDir: config.dataDir, store: store.backend, bridge: config.bridgeName, version },
     `Hookwire ${version} listening: ${listening.filter(Boolean).join(', ')}`);
 
   let closing: Promise<void> | undefined;

@@ -4,6 +4,10 @@
 //
 // Counters are an Observer (observers.ts) of the bus and of every attempt; gauges are read at
 // scrape time from the broker, the lanes, the throttle and the store.
+//
+// /metrics is per process, also when several bridges act as one: every series carries a
+// `bridge` label (the bridge's name, config bridgeName), so Prometheus can scrape each bridge
+// and sum over them (`sum without (bridge) (...)`). The label is added at scrape time only.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Broker } from './broker/index.ts';
@@ -19,6 +23,11 @@ export interface MetricsSources {
   webhooks: Pick<Webhooks, 'lanes' | 'sleepingHosts' | 'list'>;
   store: Pick<Store, 'deliveries'>;
   limiter: Pick<LoginLimiter, 'failures' | 'refusals'>;
+}
+
+export interface MetricsOptions {
+  /** The `bridge` label on every series (config bridgeName); none when undefined. */
+  bridge?: string | undefined;
 }
 
 export interface Metrics extends Observer {
@@ -59,9 +68,10 @@ function sourceOf(event: HookwireEvent): 'device' | 'cloud' | 'api' {
   return 'device';
 }
 
-export function createMetrics(sources: MetricsSources): Metrics {
+export function createMetrics(sources: MetricsSources, options: MetricsOptions = {}): Metrics {
   const { broker, webhooks, store, limiter } = sources;
   const registry = new Registry();
+  if (options.bridge !== undefined) registry.setDefaultLabels({ bridge: options.bridge });
   const registers = [registry];
   collectDefaultMetrics({ register: registry });
 

@@ -54,10 +54,14 @@ function parse(text: string): Sample[] {
   return samples;
 }
 
+/** The bridge's samples, each checked to carry its `bridge` label, which is then left out. */
 async function scrape(bridge = b, token = bridge.token): Promise<Sample[]> {
   const res = await fetch(`${bridge.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
   assert.is(res.status, 200);
-  return parse(await res.text());
+  return parse(await res.text()).map(({ labels: { bridge: name, ...labels }, ...sample }) => {
+    assert.is(name, bridge.config.bridgeName, `the bridge label of ${sample.name}`);
+    return { ...sample, labels };
+  });
 }
 
 /** The sample's value with exactly these labels (0 when the series does not exist yet). */
@@ -137,7 +141,9 @@ test('a deleted integration\'s series leave /metrics at once; the others stay', 
   assert.is(value(after, 'hookwire_deliveries_total', { integration_id: okHook, outcome: 'success', code: '200' }), value(before, 'hookwire_deliveries_total', { integration_id: okHook, outcome: 'success', code: '200' }));
 });
 
-test('two bridges in one process keep their own metrics', async () => {
+test('two bridges in one process keep their own metrics, each series labelled with its own bridge name', async () => {
+  assert.is.not(b.config.bridgeName, other.config.bridgeName);
+  assert.ok(b.config.bridgeName.endsWith(`:${b.config.dataDir}`), 'by default the host name and the data directory');
   const mine = await scrape();
   const theirs = await scrape(other);
   assert.ok(value(mine, 'hookwire_deliveries_total', { integration_id: okHook, outcome: 'success', code: '200' }) >= 1);

@@ -140,7 +140,7 @@ test('a read-only token publishing is refused with PUBLISH_FORBIDDEN: logged, co
   assert.not.ok(lines.some((l) => l.code === 'PROTOCOL_ERROR'), 'not logged as a protocol error');
   assert.equal(refused, ['PUBLISH_FORBIDDEN'], 'on the bus, once');
   const scraped = await b.call('GET', '/metrics');
-  assert.match(scraped.body, /hookwire_events_in_total\{outcome="refused",source="[a-z]+",code="PUBLISH_FORBIDDEN"\} 1/);
+  assert.match(scraped.body, /hookwire_events_in_total\{outcome="refused",source="[a-z]+",code="PUBLISH_FORBIDDEN",bridge="[^"]+"\} 1/);
   await service.client.publishAsync('after-refusal', 'marker', { qos: 1 });
   await until(() => reader.topics().includes('after-refusal'), 2000, 'the reader still receiving');
   assert.ok(reader.client.connected, 'the read-only client keeps its connection');

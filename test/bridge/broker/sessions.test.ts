@@ -103,8 +103,8 @@ test('wrong tokens are limited per address: after 20 in a minute, even the right
     assert.equal([res.status, res.body.code], [429, 'LOGIN_LIMITED']);
     // Read from another address (this one is refused now).
     const metrics = (await limited.api.inject({ method: 'GET', url: '/metrics', remoteAddress: '10.9.9.9', headers: { authorization: `Bearer ${limited.token}` } })).body;
-    assert.match(metrics, /hookwire_login_failures_total\{protocol="mqtt"\} 2\d/);
-    assert.match(metrics, /hookwire_login_refused_total\{protocol="http"\} [1-9]/);
+    assert.match(metrics, /hookwire_login_failures_total\{protocol="mqtt",bridge="[^"]+"\} 2\d/);
+    assert.match(metrics, /hookwire_login_refused_total\{protocol="http",bridge="[^"]+"\} [1-9]/);
   } finally {
     await limited.stop();
   }

@@ -1,0 +1,41 @@
+// /metrics with several bridges: each bridge serves its own process's series, every one
+// labelled with its bridge name (bridgeName), so a Prometheus scraping them all tells them apart.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { CLUSTER_INSTALL, clusterAvailable, startCluster, type TestCluster } from '../../helpers/cluster.ts';
+
+if (!clusterAvailable) {
+  test(`redis-server and PostgreSQL not installed: skipped (${CLUSTER_INSTALL})`, () => {});
+} else {
+  let cluster: TestCluster;
+  test.before(async () => {
+    cluster = await startCluster(0);
+    await cluster.addBridge({ bridgeName: 'east' });
+    await cluster.addBridge(); // the default name: host name and data directory
+  });
+  test.after(async () => { await cluster?.stop(); });
+
+  /** The `bridge` label of every sample line (comments skipped). */
+  async function bridgeLabels(url: string, token: string): Promise<Set<string | undefined>> {
+    const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+    const labels = new Set<string | undefined>();
+    for (const line of text.split('\n')) {
+      if (!line || line.startsWith('#')) continue;
+      labels.add(/[{,]bridge="((?:[^"\\]|\\.)*)"/.exec(line)?.[1]);
+    }
+    return labels;
+  }
+
+  test('two bridges\' /metrics carry their own bridge label on every series', async () => {
+    const [east, other] = cluster.bridges;
+    assert.is(east!.config.bridgeName, 'east');
+    assert.ok(other!.config.bridgeName.endsWith(`:${other!.config.dataDir}`));
+    assert.equal([...await bridgeLabels(east!.url, east!.token)], ['east']);
+    assert.equal([...await bridgeLabels(other!.url, east!.token)], [other!.config.bridgeName], 'the other\'s own (one token store for both)');
+    const started = other!.logs.find((l) => String(l.msg).startsWith('Hookwire') && l.httpPort);
+    assert.is(started?.bridge, other!.config.bridgeName, 'named in the line logged at start');
+  });
+}
+
+test.run();
