@@ -2,7 +2,7 @@
 // HTTP API, started and stopped together. Everything is built and wired here, in the order
 // an event flows (docs/architecture.md).
 
-import { availableParallelism, hostname } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -77,13 +77,14 @@ export interface StartOptions {
 /**
  * The store, its integrations sealed when a secret key is set: PostgreSQL for a postgres://
  * URL (shared by several bridges), else the SQLite file at `path`. On PostgreSQL this bridge
- * holds its delivery claims as its host and data directory, which stay the same across its
- * restarts (one bridge per data directory), so a restart takes back its own claims at once.
+ * holds its delivery claims under its name (by default its host and data directory), which
+ * stays the same across its restarts, so a restart takes back its own claims at once; two
+ * bridges must not share a name.
  */
 async function openStore(path: string, config: BridgeConfig, logger: Logger, keys: { current: string | undefined; previous: string | undefined }): Promise<Store> {
   const raw = isPostgresUrl(path)
     ? await openPostgresStore(path, {
-      owner: `${hostname()}:${config.dataDir}`,
+      owner: config.bridgeName,
       leaseMs: config.deliveryLeaseSec * 1000,
       onError: (err) => logger.warn({ err, component: 'store' }, 'could not renew delivery leases: retrying'),
     })
