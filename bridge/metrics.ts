@@ -77,10 +77,10 @@ export function createMetrics(sources: MetricsSources, options: MetricsOptions =
 
   new Gauge({
     name: 'hookwire_devices_connected',
-    help: 'Devices connected over MQTT now.',
+    help: 'Devices connected over MQTT to this bridge now (sum over the bridges for a cluster).',
     registers,
     collect() {
-      this.set(broker.connectedDevices());
+      this.set(broker.connectedDevices('bridge'));
     },
   });
 

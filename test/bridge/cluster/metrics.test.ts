@@ -3,6 +3,8 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { deviceClient } from '../../helpers/mqtt.ts';
+import { until } from '../../helpers/bridge.ts';
 import { CLUSTER_INSTALL, clusterAvailable, startCluster, type TestCluster } from '../../helpers/cluster.ts';
 
 if (!clusterAvailable) {
@@ -15,6 +17,13 @@ if (!clusterAvailable) {
     await cluster.addBridge(); // the default name: host name and data directory
   });
   test.after(async () => { await cluster?.stop(); });
+
+  /** The value of one series without other labels than `bridge`. */
+  async function sample(url: string, token: string, name: string): Promise<number | undefined> {
+    const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+    const line = text.split('\n').find((l) => l.startsWith(`${name}{bridge=`));
+    return line === undefined ? undefined : Number(line.split(' ').pop());
+  }
 
   /** The `bridge` label of every sample line (comments skipped). */
   async function bridgeLabels(url: string, token: string): Promise<Set<string | undefined>> {
@@ -35,6 +44,19 @@ if (!clusterAvailable) {
     assert.equal([...await bridgeLabels(other!.url, east!.token)], [other!.config.bridgeName], 'the other\'s own (one token store for both)');
     const started = other!.logs.find((l) => String(l.msg).startsWith('Hookwire') && l.httpPort);
     assert.is(started?.bridge, other!.config.bridgeName, 'named in the line logged at start');
+  });
+
+  test('each bridge\'s devices_connected counts its own connections: the sum over bridges is the fleet', async () => {
+    const [east, other] = cluster.bridges;
+    const d = await east!.addDevice();
+    const device = await deviceClient(east!.mqttUrl, d);
+    try {
+      await until(() => other!.broker.isDeviceConnected(d.id), 10_000, 'the other bridge sees it online');
+      assert.is(await sample(east!.url, east!.token, 'hookwire_devices_connected'), 1);
+      assert.is(await sample(other!.url, east!.token, 'hookwire_devices_connected'), 0, 'not counted again where it is not connected');
+    } finally {
+      await device.end();
+    }
   });
 }
 
