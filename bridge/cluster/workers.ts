@@ -17,7 +17,7 @@
 
 import cluster, { type Worker } from 'node:cluster';
 import { chmod, copyFile } from 'node:fs/promises';
-import { availableParallelism, hostname } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
@@ -247,7 +247,7 @@ function workerError(index: number, m: Extract<WorkerMessage, { kind: 'failed' }
  */
 async function clusterAdminToken(config: BridgeConfig): Promise<{ path: string; created: string | undefined }> {
   // As the bridge that ran on this directory: claims one left behind (killed) go back at once.
-  const store = await openPostgresStore(config.storePath!, { owner: `${hostname()}:${config.dataDir}`, maxConnections: 1 });
+  const store = await openPostgresStore(config.storePath!, { owner: config.bridgeName, maxConnections: 1 });
   try {
     const admin = await ensureAdminToken(store, config.dataDir);
     return { path: admin.path, created: admin.created };
