@@ -90,6 +90,21 @@ function withCleanIncoming(persistence: Persistence, db: Redis): Persistence {
   return persistence;
 }
 
+/**
+ * The emitter quits its connections at close without listening for the answer. When the
+ * connection ends before QUIT is answered (a publish aedes makes while its clients close is
+ * written after QUIT, and Redis has hung up), ioredis rejects the QUIT with nobody listening,
+ * and an unhandled rejection ends the process. The connection is closing either way.
+ */
+function quietQuit(conn: Redis): void {
+  const quit = conn.quit.bind(conn);
+  conn.quit = ((...args: Parameters<Redis['quit']>) => {
+    const answered = quit(...args);
+    answered.catch(() => {});
+    return answered;
+  }) as Redis['quit'];
+}
+
 /** Connect to Redis: the emitter's two connections (publish, subscribe) and the persistence's. */
 export async function openSharedBroker(url: string, logger: Logger): Promise<SharedBroker> {
   const opened: Redis[] = [];
@@ -103,6 +118,7 @@ export async function openSharedBroker(url: string, logger: Logger): Promise<Sha
     throw err;
   }
   const [pubConn, subConn, sessions] = opened as [Redis, Redis, Redis];
+  for (const conn of [pubConn, subConn]) quietQuit(conn);
   // No global in-flight limit, as in memory (broker/index.ts). Topics are channel names as
   // they are, under CHANNEL_PREFIX; `+` and `#` become Redis patterns.
   const mq = new MQEmitterRedisPrefix(CHANNEL_PREFIX, { pubConn, subConn, concurrency: 0, matchEmptyLevels: true });
