@@ -131,7 +131,8 @@ if (!clusterAvailable) {
     httpPort = await freePort();
     cluster = startProcess(['--workers', '2', '--mqtt-port', String(mqttPort), '--http-port', String(httpPort), '--data-dir', dataDir, '--log-level', 'debug'],
       { HOOKWIRE_STORE: storeUrl, HOOKWIRE_REDIS: redis.url });
-    await until(() => workerPids().length === 2 || cluster.child.exitCode !== null, 60_000, 'the two workers to listen');
+    // Listening: both workers said so, and the primary printed the banner once they had.
+    await until(() => (workerPids().length === 2 && /^hookwire: console /m.test(cluster.stderr())) || cluster.child.exitCode !== null, 60_000, 'the two workers to listen');
     assert.is(cluster.child.exitCode, null, cluster.stderr());
     const pids = workerPids();
     assert.ok(pids.every(alive), 'the workers run');
