@@ -109,7 +109,7 @@ function quietQuit(conn: Redis): void {
 export async function openSharedBroker(url: string, logger: Logger): Promise<SharedBroker> {
   const opened: Redis[] = [];
   try {
-    opened.push(await openRedis(url, 'mq-pub', logger));
+    opened.push(await openRedis(url, 'mq-pub', logger, { enableAutoPipelining: true }));
     opened.push(await openRedis(url, 'mq-sub', logger));
     // ioredis puts KEY_PREFIX before every key of the persistence's commands.
     opened.push(await openRedis(url, 'sessions', logger, { keyPrefix: KEY_PREFIX }));
