@@ -88,8 +88,41 @@ function mergeStatuses(updates: StatusUpdate[]): StatusUpdate[] {
 export function postgresDeliveries(sql: Sql<{}>, lease: LeaseOptions): PostgresDeliveryRepo {
   const { owner, leaseMs } = lease;
 
+  // What this bridge knows of its own leases, so that a delivery it lost (a pause longer than
+  // the lease: another bridge took it over) is not attempted again when it resumes. Each
+  // running delivery it holds: when it was claimed (or last confirmed). Renewals extend every
+  // lease together; a chain of renewals each less than a lease after the one before keeps
+  // every lease that had not ended when the chain began held until a lease after the last
+  // one. Another bridge sees a lease end by its own clock: bridges' clocks must agree (NTP),
+  // and a quarter lease is kept in hand.
+  const claimedAt = new Map<number, number>();
+  let renewedAt = 0;
+  let chainSince = Infinity;
+  const margin = leaseMs / 4;
+
   async function renew(): Promise<void> {
-    await sql`UPDATE deliveries SET next_at = ${Date.now() + leaseMs} WHERE status = 'running' AND lease_owner = ${owner}`;
+    const at = Date.now();
+    await sql`UPDATE deliveries SET next_at = ${at + leaseMs} WHERE status = 'running' AND lease_owner = ${owner}`;
+    if (at - renewedAt >= leaseMs) chainSince = at;
+    renewedAt = at;
+  }
+
+  /** Until when the lease of a delivery claimed at `claimed` surely holds; 0 when unknown. */
+  function heldUntil(claimed: number): number {
+    if (renewedAt < claimed) return claimed + leaseMs;
+    return claimed + leaseMs > chainSince ? renewedAt + leaseMs : 0;
+  }
+
+  /** Ask the store: renew the lease of `id` when this bridge still holds it. */
+  async function confirm(id: number): Promise<boolean> {
+    const at = Date.now();
+    const rows = await sql`UPDATE deliveries SET next_at = ${at + leaseMs} WHERE id = ${id} AND status = 'running' AND lease_owner = ${owner} RETURNING id`;
+    if (rows.length === 0) {
+      claimedAt.delete(id);
+      return false;
+    }
+    claimedAt.set(id, at);
+    return true;
   }
   let renewing: Promise<void> | undefined;
   const renewal = setInterval(() => {
@@ -189,10 +222,15 @@ export function postgresDeliveries(sql: Sql<{}>, lease: LeaseOptions): PostgresD
       // Rows are numbered in the order they are inserted, which is the batch's order.
       const ids = inserted.map((r) => r.id).sort((a, b) => a - b);
       let next = 0;
-      return batch.map(({ deliveries }) => deliveries.map(() => ids[next++]!));
+      return batch.map(({ deliveries }) => deliveries.map((d) => {
+        const id = ids[next++]!;
+        if (running(d.status)) claimedAt.set(id, now);
+        return id;
+      }));
     },
 
     async settle(settlement, keepLogs) {
+      for (const d of settlement.deliveries) claimedAt.delete(d.id);
       for (let tried = 1; ; tried++) {
         try {
           return await settleOnce(settlement, keepLogs);
@@ -219,6 +257,7 @@ export function postgresDeliveries(sql: Sql<{}>, lease: LeaseOptions): PostgresD
                e.product_id AS e_product_id, e.fw_version AS e_fw_version
         FROM claimed c JOIN events e ON e.id = c.event_id
         ORDER BY c.due_at, c.id`;
+      for (const r of rows) claimedAt.set(Number(r.id), now);
       return rows.map((r) => ({
         delivery: { ...toDelivery(r), nextAt: r.due_at },
         event: {
@@ -253,9 +292,16 @@ export function postgresDeliveries(sql: Sql<{}>, lease: LeaseOptions): PostgresD
       return result.count;
     },
 
+    holds(id) {
+      const claimed = claimedAt.get(id);
+      if (claimed !== undefined && Date.now() < heldUntil(claimed) - margin) return true;
+      return confirm(id);
+    },
+
     async release() {
       clearInterval(renewal);
       await renewing;
+      claimedAt.clear();
       const result = await sql`
         UPDATE deliveries SET status = 'pending', next_at = ${Date.now()}, lease_owner = NULL
         WHERE status = 'running' AND lease_owner = ${owner}`;

@@ -234,6 +234,13 @@ export interface DeliveryRepo {
   settle(settlement: Settlement, keepLogs: number): Promise<void>;
   /** Up to `limit` pending deliveries to `host` due by `now`, oldest due first, made running, with their events. */
   claimDue(host: string, now: number, limit: number): Promise<{ delivery: DeliveryRecord; event: StoredEvent }[]>;
+  /**
+   * Whether this bridge still holds the running delivery `id`, just before it is attempted.
+   * Only stores shared by several bridges have it (a lease another bridge can take over once
+   * it ends): true at once while the lease is surely this bridge's, else the store is asked
+   * (and the lease renewed when it is). Absent: one bridge, which holds every delivery it runs.
+   */
+  holds?(id: number): true | Promise<boolean>;
   /** Hosts with pending deliveries, and when each one's earliest is due. */
   pendingHosts(): Promise<Map<string, number>>;
   /** When the earliest pending delivery to `host` is due; undefined when none is pending. */

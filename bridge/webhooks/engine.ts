@@ -140,6 +140,7 @@ export async function createEngine({ store, logger, registry, notifier, bus, pub
   });
   const pipeline = createPipeline({
     integration: registry.lookup, throttle, sender, publish, logger, maxResponseBytes: options.maxResponseBytes, maxRequestBytes: options.maxRequestBytes,
+    holds: store.deliveries.holds?.bind(store.deliveries),
     outcome: (record) => {
       outcomes.report(record);
       for (const observe of attemptHooks) observe(record);

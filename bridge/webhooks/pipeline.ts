@@ -87,6 +87,8 @@ export interface PipelineDeps {
   maxResponseBytes: number;
   /** Largest rendered request (URL, headers, body), bytes; larger ones are not sent. */
   maxRequestBytes: number;
+  /** Whether this bridge still holds a delivery it is about to attempt (a store shared by several bridges). */
+  holds?: (deliveryId: number) => true | Promise<boolean>;
 }
 
 /** An attempt in progress (becomes its AttemptRecord). */
@@ -209,7 +211,26 @@ export function createPipeline(deps: PipelineDeps) {
   }
 
   /** One attempt of one delivery, through every step. Never throws. */
+  /**
+   * False when another bridge has taken the delivery over (this bridge's lease ended while it
+   * waited here, paused): it is that bridge's now. When the store cannot say, the attempt goes
+   * ahead: a duplicate, with the same webhook-id, rather than a delivery nobody runs.
+   */
+  async function stillHeld(job: Job): Promise<boolean> {
+    const held = deps.holds?.(job.id);
+    if (held === undefined || held === true) return true;
+    try {
+      if (await held) return true;
+    } catch (err) {
+      log.warn({ err, deliveryId: job.id }, 'could not check the delivery is still this bridge\'s: attempting it');
+      return true;
+    }
+    log.warn({ deliveryId: job.id, integrationId: job.integrationId }, 'delivery taken over by another bridge while it waited here: not attempted');
+    return false;
+  }
+
   async function attempt(job: Job): Promise<void> {
+    if (!(await stillHeld(job))) return;
     const found = deps.integration(job.integrationId);
     if (!found || found.integration.disabled) {
       const failure: Failure = found ? { code: 'DISABLED', message: 'the integration is disabled' } : { code: 'INTEGRATION_DELETED', message: 'the integration was deleted' };
