@@ -105,14 +105,43 @@ function quietQuit(conn: Redis): void {
   }) as Redis['quit'];
 }
 
+/**
+ * After an outage, what was published meanwhile goes out only once this bridge's own
+ * subscriptions are back: the two connections come back in either order, and a message
+ * published before the subscribing connection has subscribed again reaches nobody here (a
+ * hook-response for a device on this very bridge). ioredis says 'ready' just before it sends
+ * the subscriptions again; a PING sent after them is answered once they are in place. Until
+ * then, messages wait here in order, as they would in the connection's queue.
+ */
+function publishOnceSubscribed(mq: MQEmitter, subConn: Redis): void {
+  const emit = mq.emit.bind(mq);
+  let waiting: Parameters<MQEmitter['emit']>[] | undefined;
+  mq.emit = (...args: Parameters<MQEmitter['emit']>) => {
+    if (waiting || subConn.status !== 'ready') (waiting ??= []).push(args);
+    else emit(...args);
+  };
+  subConn.on('ready', () => {
+    setImmediate(() => {
+      subConn.ping().then(() => {
+        const held = waiting ?? [];
+        waiting = undefined;
+        for (const args of held) emit(...args);
+      }, () => {}); // down again: the next 'ready' sends them
+    });
+  });
+}
+
 /** Connect to Redis: the emitter's two connections (publish, subscribe) and the persistence's. */
 export async function openSharedBroker(url: string, logger: Logger): Promise<SharedBroker> {
   const opened: Redis[] = [];
   try {
-    opened.push(await openRedis(url, 'mq-pub', logger, { enableAutoPipelining: true }));
+    // What is published while Redis is away waits for it however long (a device's
+    // hook-response must not be dropped after ioredis' 20 attempts, about 10 s): memory grows
+    // with the outage, as a broker's queue does.
+    opened.push(await openRedis(url, 'mq-pub', logger, { enableAutoPipelining: true, maxRetriesPerRequest: null }));
     opened.push(await openRedis(url, 'mq-sub', logger));
     // ioredis puts KEY_PREFIX before every key of the persistence's commands.
-    opened.push(await openRedis(url, 'sessions', logger, { keyPrefix: KEY_PREFIX }));
+    opened.push(await openRedis(url, 'sessions', logger, { keyPrefix: KEY_PREFIX, maxRetriesPerRequest: null }));
   } catch (err) {
     await Promise.all(opened.map(closeRedis));
     throw err;
@@ -125,6 +154,7 @@ export async function openSharedBroker(url: string, logger: Logger): Promise<Sha
   // The connections log their outages (cluster/redis.ts); the emitter repeats them here, and an
   // 'error' nobody listens to would end the process.
   mq.state.on('error', () => {});
+  publishOnceSubscribed(mq, subConn);
   const persistence = withCleanIncoming(redisPersistence({ conn: sessions, packetTTL: () => PACKET_TTL_S, maxSessionDelivery: MAX_SESSION_DELIVERY }), sessions);
   return {
     mq,

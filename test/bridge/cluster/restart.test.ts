@@ -1,6 +1,7 @@
 // Redis restarted under two bridges sharing it (a crash: killed, back empty): the bridges
 // reconnect to it by themselves, a device connected meanwhile (the SDK reconnects should its
-// connection drop) publishes again, and messages cross between the bridges again.
+// connection drop) publishes again, and messages cross between the bridges again. A message
+// made while Redis is away waits for it, however long, and reaches its device after.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -69,6 +70,26 @@ if (!redisAvailable) {
     } finally {
       await device.disconnect();
       await watcher.end();
+    }
+  });
+
+  test('a message for a device, made while Redis is away for longer than ioredis retries a command, reaches it when Redis is back', async () => {
+    const d = await a.addDevice();
+    const device = await connectDevice({ url: a.mqttUrl, deviceId: d.id, token: d.token, reconnectMinMs: 50, reconnectMaxMs: 200, timeoutMs: 5000 });
+    const inbox: string[] = [];
+    await device.subscribe(`${d.id}/inbox`, (name, data) => { inbox.push(`${name} ${data}`); });
+    try {
+      await sleep(100);
+      // Down 12 s: ioredis gives up on a queued command after 20 reconnection attempts (about 10 s).
+      const restarting = redis.restart(12_000);
+      await sleep(500);
+      const sent = await a.call('POST', '/v1/devices/events', { name: `${d.id}/inbox`, data: 'while-away' });
+      assert.is(sent.status, 200, 'the API takes it (it triggers nothing to store)');
+      await restarting;
+      await until(() => inbox.length > 0, 10_000, 'the message once Redis is back');
+      assert.equal(inbox, [`${d.id}/inbox while-away`]);
+    } finally {
+      await device.disconnect();
     }
   });
 }
