@@ -57,6 +57,8 @@ export interface EngineOptions {
   retention: Retention;
   /** How often to prune, ms. */
   pruneEveryMs: number;
+  /** On a store shared by several bridges: how often every integration is compared with the store, ms. */
+  resyncMs: number;
 }
 
 export interface EngineDeps {

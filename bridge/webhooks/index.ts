@@ -55,6 +55,7 @@ export const webhookDefaults: WebhookOptions = {
     dailyDays: 31, // daily counts: 30 days and today
   } satisfies Retention,
   pruneEveryMs: 60_000,
+  resyncMs: 30_000,
   notify: notifyDefaults,
 };
 
@@ -149,6 +150,12 @@ export async function createWebhooks(deps: WebhooksDeps): Promise<Webhooks> {
   const registry = createRegistry({ store, logger, notifier, bus, shared });
   await registry.load();
   const engine = await createEngine({ store, logger, registry, notifier, bus, publish: deps.publish, options });
+  // Bridges sharing a store hear of each other's changes at once (notices); this catches up on
+  // any a Redis outage kept from arriving.
+  const resyncing = shared ? setInterval(() => {
+    registry.resync().catch((err: unknown) => log.warn({ err }, 'could not read the integrations again from the store: retrying'));
+  }, options.resyncMs) : undefined;
+  resyncing?.unref();
 
   return {
     start: engine.start,
@@ -245,6 +252,7 @@ export async function createWebhooks(deps: WebhooksDeps): Promise<Webhooks> {
     idle: engine.idle,
     prune: engine.prune,
     async close() {
+      clearInterval(resyncing);
       await engine.close();
       notifier.close();
     },

@@ -39,6 +39,11 @@ export type AdminChange = { kind: 'enabled'; by: string } | { kind: 'disabled'; 
 export interface Registry {
   /** Read every stored integration (once, at start). */
   load(): Promise<void>;
+  /**
+   * On a shared store: read again every integration changed in the store since it was last
+   * read, and drop those gone (a change announced while Redis was away never arrived here).
+   */
+  resync(): Promise<void>;
   /** An integration and its state, for the engine; undefined once deleted. */
   lookup(id: string): Registered | undefined;
   /** The integrations an event triggers. */
@@ -161,6 +166,11 @@ export function createRegistry({ store, logger, notifier, bus, shared = false }:
     }
   }
 
+  /** What each integration was when last read (its template's time, revision, signing keys), to tell which changed since. */
+  const readAs = new Map<string, string>();
+  const fingerprint = (r: IntegrationRecord) =>
+    `${r.updatedAt}\n${(r.status as { revision?: number } | null | undefined)?.revision ?? 0}\n${JSON.stringify(r.signing ?? null)}`;
+
   let reads = 0;
   /** The latest read asked for, per integration: an older read that answers later is not applied. */
   const reading = new Map<string, number>();
@@ -176,7 +186,11 @@ export function createRegistry({ store, logger, notifier, bus, shared = false }:
     const record = await store.integrations.get(id);
     if (reading.get(id) !== n) return; // a later read is under way
     reading.delete(id);
-    if (!record) return unregister(id);
+    if (!record) {
+      readAs.delete(id);
+      return unregister(id);
+    }
+    readAs.set(id, fingerprint(record));
     let read: Registered;
     try {
       read = fromRecord(record);
@@ -234,6 +248,7 @@ export function createRegistry({ store, logger, notifier, bus, shared = false }:
   return {
     async load() {
       for (const record of await store.integrations.list()) {
+        readAs.set(record.id, fingerprint(record));
         try {
           const r = fromRecord(record);
           const { integration } = r;
@@ -246,6 +261,20 @@ export function createRegistry({ store, logger, notifier, bus, shared = false }:
         } catch (err) {
           log.error({ err, integrationId: record.id }, 'stored integration is invalid; skipped');
         }
+      }
+    },
+
+    async resync() {
+      const records = await store.integrations.list();
+      const stored = new Set<string>();
+      for (const record of records) {
+        stored.add(record.id);
+        if (readAs.get(record.id) !== fingerprint(record)) await reload(record.id);
+      }
+      for (const id of [...registry.keys()]) {
+        if (stored.has(id)) continue;
+        readAs.delete(id);
+        unregister(id);
       }
     },
 
