@@ -230,7 +230,7 @@ export function createPipeline(deps: PipelineDeps) {
   }
 
   async function attempt(job: Job): Promise<void> {
-    if (!(await stillHeld(job))) return;
+    if (deps.holds && !(await stillHeld(job))) return; // one bridge holds every delivery it runs
     const found = deps.integration(job.integrationId);
     if (!found || found.integration.disabled) {
       const failure: Failure = found ? { code: 'DISABLED', message: 'the integration is disabled' } : { code: 'INTEGRATION_DELETED', message: 'the integration was deleted' };
