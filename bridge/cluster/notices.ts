@@ -76,25 +76,18 @@ export async function startNotices({ url, bus, logger, bridgeId = randomUUID() }
     throw err;
   }
 
-  // Set while a received notice is on the local bus, so that emit is not sent out again.
-  let receiving = false;
   sub.on('message', (channel: string, text: string) => {
     if (channel !== NOTICE_CHANNEL) return;
     const notice = parseNotice(text);
     if (!notice) return log.warn({ channel }, 'not a notice: ignored');
     if (notice.from === bridgeId) return;
     log.info({ kind: notice.kind, from: notice.from }, 'notice from another bridge');
-    receiving = true;
-    try {
-      bus.emit(notice.kind, notice.id);
-    } finally {
-      receiving = false;
-    }
+    bus.emit(notice.kind, notice.id, notice.from);
   });
 
   const senders = SHARED_KINDS.map((kind) => {
-    const send = (id: string) => {
-      if (receiving) return;
+    const send = (id: string, from?: string) => {
+      if (from !== undefined) return; // another bridge's, received: not sent out again
       const notice: Notice = { from: bridgeId, kind, id };
       // A notice lost to a Redis outage is logged: the other bridges then keep what the token
       // or session opened there until it disconnects (a new login is checked in the store).

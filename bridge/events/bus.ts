@@ -44,16 +44,19 @@ export interface BusEvents {
   inbound: [Inbound];
   'device:online': [deviceId: string];
   'device:offline': [deviceId: string];
+  // The notices below go to every bridge sharing a Redis (bridge/cluster/notices.ts). One that
+  // came from another bridge carries `from`, that bridge's ID: a listener that only needs to act
+  // on what happened elsewhere (its own bridge did it already) tells them apart by it.
   /** An API token was revoked: whatever it opened (MQTT sessions, event streams) ends now. */
-  'token:revoked': [tokenId: string];
+  'token:revoked': [tokenId: string, from?: string];
   /** A console session was signed out: the event streams it opened end now. */
-  'session:ended': [sessionIdHash: string];
+  'session:ended': [sessionIdHash: string, from?: string];
   /** An integration was created, changed, enabled, disabled, stopped or deleted: read it again from the store. */
-  'integration:changed': [integrationId: string];
+  'integration:changed': [integrationId: string, from?: string];
   /** A webhook target host was put to sleep by the per-host throttle: skip it for the cooldown. */
-  'host:asleep': [host: string];
+  'host:asleep': [host: string, from?: string];
   /** An address reached the login limit, counted over every bridge sharing a Redis: refuse it for the block time. */
-  'login:blocked': [address: string];
+  'login:blocked': [address: string, from?: string];
 }
 
 export class EventBus extends EventEmitter<BusEvents> {

@@ -112,19 +112,10 @@ function fromStored(e: StoredEvent): HookwireEvent {
 export async function createEngine({ store, logger, registry, notifier, bus, publish, options }: EngineDeps): Promise<Engine> {
   const log = logger.child({ component: 'webhooks' });
   // A host asleep here is asleep on every bridge (bridge/cluster relays the notice): it failed
-  // for all of them. A notice received puts it to sleep here and is not announced again.
-  let announcing = false;
-  const throttle = new HostThrottle(options.throttle, (host) => {
-    if (!bus) return;
-    announcing = true;
-    try {
-      bus.emit('host:asleep', host);
-    } finally {
-      announcing = false;
-    }
-  });
-  const asleepElsewhere = (host: string) => {
-    if (!announcing) throttle.sleep(host);
+  // for all of them. A notice from another bridge puts it to sleep here.
+  const throttle = new HostThrottle(options.throttle, (host) => bus?.emit('host:asleep', host));
+  const asleepElsewhere = (host: string, from?: string) => {
+    if (from !== undefined) throttle.sleep(host);
   };
   bus?.on('host:asleep', asleepElsewhere);
   const { mainInFlight } = options.sendThread;

@@ -153,17 +153,9 @@ export function createRegistry({ store, logger, notifier, bus, shared = false }:
     return r.integration;
   }
 
-  // Set while this registry announces a change, so that it does not read its own change again.
-  let announcing = false;
   /** Tell the bus (and through it the other bridges) that an integration changed, once it is stored. */
   function announce(id: string): void {
-    if (!bus) return;
-    announcing = true;
-    try {
-      bus.emit('integration:changed', id);
-    } finally {
-      announcing = false;
-    }
+    bus?.emit('integration:changed', id);
   }
 
   /** What each integration was when last read (its template's time, revision, signing keys), to tell which changed since. */
@@ -217,8 +209,8 @@ export function createRegistry({ store, logger, notifier, bus, shared = false }:
   }
 
   if (bus && shared) {
-    bus.on('integration:changed', (id) => {
-      if (announcing) return;
+    bus.on('integration:changed', (id, from) => {
+      if (from === undefined) return; // this bridge's own change: it holds it already
       reload(id).catch((err: unknown) => log.error({ err, integrationId: id }, 'could not read a changed integration from the store'));
     });
   }

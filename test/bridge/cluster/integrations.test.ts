@@ -126,7 +126,7 @@ if (!clusterAvailable) {
     assert.is(((await b.store.integrations.get(id))!.template as { disabled?: boolean }).disabled, true, 'the template stays disabled');
 
     // Once B reads it again, it stops firing.
-    b.bus.emit('integration:changed', id);
+    b.bus.emit('integration:changed', id, 'another-bridge');
     await until(() => b.webhooks.get(id).disabled, 10_000, 'B to read the disable');
     await publish(device.client, 'missed', 'late');
     await b.webhooks.idle();
