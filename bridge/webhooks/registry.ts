@@ -164,20 +164,17 @@ export function createRegistry({ store, logger, notifier, bus, shared = false }:
     `${r.updatedAt}\n${(r.status as { revision?: number } | null | undefined)?.revision ?? 0}\n${JSON.stringify(r.signing ?? null)}`;
 
   let reads = 0;
-  /** The latest read asked for, per integration: an older read that answers later is not applied. */
-  const reading = new Map<string, number>();
+  /** The read last applied, per integration: a read started before it that answers later is not applied. */
+  const applied = new Map<string, number>();
 
   /**
-   * Read one integration again from the store (changed through another bridge): its template,
-   * status and signing keys replace what is held (the same entry, which batches of outcomes
-   * may hold), or it is dropped when it is gone. Nothing is announced.
+   * What read number `n` found of integration `id` in the store (changed through another
+   * bridge): its template, status and signing keys replace what is held (the same entry,
+   * which batches of outcomes may hold), or it is dropped when it is gone. Nothing is announced.
    */
-  async function reload(id: string): Promise<void> {
-    const n = ++reads;
-    reading.set(id, n);
-    const record = await store.integrations.get(id);
-    if (reading.get(id) !== n) return; // a later read is under way
-    reading.delete(id);
+  function adopt(id: string, n: number, record: IntegrationRecord | undefined): void {
+    if ((applied.get(id) ?? 0) > n) return; // a read started later was applied already
+    applied.set(id, n);
     if (!record) {
       readAs.delete(id);
       return unregister(id);
@@ -197,6 +194,12 @@ export function createRegistry({ store, logger, notifier, bus, shared = false }:
     if (read.signing) held.signing = read.signing;
     else delete held.signing;
     register(held);
+  }
+
+  /** Read one integration again from the store. */
+  async function reload(id: string): Promise<void> {
+    const n = ++reads;
+    adopt(id, n, await store.integrations.get(id));
   }
 
   function find(id: string, productId?: number | null): Registered {
@@ -257,17 +260,14 @@ export function createRegistry({ store, logger, notifier, bus, shared = false }:
     },
 
     async resync() {
+      const n = ++reads;
       const records = await store.integrations.list();
       const stored = new Set<string>();
       for (const record of records) {
         stored.add(record.id);
-        if (readAs.get(record.id) !== fingerprint(record)) await reload(record.id);
+        if (readAs.get(record.id) !== fingerprint(record)) adopt(record.id, n, record);
       }
-      for (const id of [...registry.keys()]) {
-        if (stored.has(id)) continue;
-        readAs.delete(id);
-        unregister(id);
-      }
+      for (const id of [...registry.keys()]) if (!stored.has(id)) adopt(id, n, undefined);
     },
 
     lookup: (id) => registry.get(id),
